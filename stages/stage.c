@@ -1,0 +1,66 @@
+/* stage: the static stage registry, the output builder and model lookup. */
+#include "stages/stage.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef ENRICHD_MODEL_DIR_DEFAULT
+#define ENRICHD_MODEL_DIR_DEFAULT "models"
+#endif
+
+/* Each stage's subdirectory defines ENRICHD_HAVE_<STAGE> when it builds the stage. */
+#ifdef ENRICHD_HAVE_LANG
+extern const struct stage_ops lang_stage_ops;
+#endif
+#ifdef ENRICHD_HAVE_ENTITIES
+extern const struct stage_ops entities_stage_ops;
+#endif
+#ifdef ENRICHD_HAVE_NUMFACTS
+extern const struct stage_ops numfacts_stage_ops;
+#endif
+
+const struct stage_ops *const stage_registry[] = {
+#ifdef ENRICHD_HAVE_LANG
+    &lang_stage_ops,
+#endif
+#ifdef ENRICHD_HAVE_ENTITIES
+    &entities_stage_ops,
+#endif
+#ifdef ENRICHD_HAVE_NUMFACTS
+    &numfacts_stage_ops,
+#endif
+    NULL,
+};
+
+const struct stage_ops *stage_find(const char *name)
+{
+    for (size_t i = 0; stage_registry[i] != NULL; i++)
+        if (strcmp(stage_registry[i]->name, name) == 0)
+            return stage_registry[i];
+    return NULL;
+}
+
+const char *stage_model_dir(void)
+{
+    const char *env = getenv("ENRICHD_MODEL_DIR");
+
+    return env != NULL && env[0] != '\0' ? env : ENRICHD_MODEL_DIR_DEFAULT;
+}
+
+int doc_set_result(struct doc *doc, const char *member, json_t *value)
+{
+    if (value == NULL)
+        return -ENOMEM;
+    if (json_object_set_new(doc->enrichment, member, value) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+const struct text_field *doc_field(const struct doc *doc, const char *name)
+{
+    for (size_t i = 0; i < doc->n_fields; i++)
+        if (strcmp(doc->fields[i].name, name) == 0)
+            return &doc->fields[i];
+    return NULL;
+}

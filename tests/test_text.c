@@ -1,0 +1,127 @@
+/* Tests for the text layer: UTF-8 validation, tokens with byte and code-point offsets,
+ * sentence splitting with abbreviations and German ordinals. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stages/text/text.h"
+
+static struct text_field field;
+
+static void tokenize(const char *s)
+{
+    struct errbuf err = {{0}};
+
+    cr_assert_eq(text_validate_utf8(s, strlen(s), NULL), 0);
+    cr_assert_eq(text_field_init(&field, "text", s, strlen(s), &err), 0, "%s", err.msg);
+}
+
+static void teardown(void)
+{
+    text_field_fini(&field);
+}
+
+static int tok_is(size_t i, const char *want)
+{
+    const struct text_token *t = &field.tokens[i];
+    return text_tok_len(t) == strlen(want) && memcmp(text_tok_ptr(&field, t), want, strlen(want)) == 0;
+}
+
+TestSuite(text, .fini = teardown);
+
+Test(text, rejects_overlong_and_surrogate_and_nul_bytes)
+{
+    size_t at = 99;
+    cr_expect_eq(text_validate_utf8("ab\xc0\xaf", 4, &at), -EILSEQ);
+    cr_expect_eq(at, 2);
+    cr_expect_eq(text_validate_utf8("\xed\xa0\x80", 3, NULL), -EILSEQ);
+    cr_expect_eq(text_validate_utf8("a\0b", 3, &at), -EILSEQ);
+    cr_expect_eq(at, 1);
+    cr_expect_eq(text_validate_utf8("\xf4\x90\x80\x80", 4, NULL), -EILSEQ);
+    cr_expect_eq(text_validate_utf8("\xe2\x82", 2, NULL), -EILSEQ);
+    cr_expect_eq(text_validate_utf8("Grüße €", strlen("Grüße €"), NULL), 0);
+}
+
+Test(text, gives_byte_and_code_point_offsets)
+{
+    tokenize("Grüße aus Baku");
+    cr_assert_eq(field.n_tokens, 3);
+    cr_expect_eq(field.tokens[0].start_byte, 0);
+    cr_expect_eq(field.tokens[0].end_byte, 7);
+    cr_expect_eq(field.tokens[0].end_cp, 5);
+    cr_expect_eq(field.tokens[2].start_cp, 10);
+    cr_expect_eq(field.tokens[2].start_byte, 12);
+    cr_expect(field.tokens[2].flags & TEXT_F_UPPER_INITIAL);
+    cr_expect_eq(field.n_cp, 14);
+}
+
+Test(text, keeps_numbers_and_hyphenated_names_whole)
+{
+    tokenize("von 1.000.000 auf 1,5 Mio. Tonnen an der Baku-Tiflis-Kars-Linie");
+    cr_expect(tok_is(1, "1.000.000"));
+    cr_expect_eq(field.tokens[1].kind, TEXT_TOK_NUMBER);
+    cr_expect(tok_is(3, "1,5"));
+    cr_expect(tok_is(4, "Mio."));
+    cr_expect(field.tokens[4].flags & TEXT_F_ABBREV);
+    cr_expect(tok_is(8, "Baku-Tiflis-Kars-Linie"));
+    cr_expect(field.tokens[8].flags & TEXT_F_HYPHENATED);
+}
+
+Test(text, splits_possessive_s_from_the_name)
+{
+    tokenize("Germany's chancellor");
+    cr_expect(tok_is(0, "Germany"));
+    cr_expect(tok_is(1, "'s"));
+}
+
+Test(text, does_not_split_after_abbreviations)
+{
+    tokenize("Dr. Müller kam z. B. mit Nr. 5 an. Die U.S. Army blieb. Sie ging.");
+    cr_expect_eq(field.n_sentences, 3);
+    cr_expect(tok_is(0, "Dr."));
+    cr_expect(tok_is(field.sentences[1].first, "Die"));
+}
+
+Test(text, does_not_split_german_ordinal_dates)
+{
+    tokenize("Am 9. August kam er an. Am 21. Geburtstag feierte sie.");
+    cr_expect_eq(field.n_sentences, 2);
+    cr_expect(tok_is(field.sentences[1].first, "Am"));
+}
+
+Test(text, splits_at_line_breaks_and_question_marks)
+{
+    tokenize("Ein Titel\nDer Text beginnt hier? Ja! \"Gut.\" Dann endet er");
+    cr_expect_eq(field.n_sentences, 5);
+}
+
+Test(text, caps_very_long_sentences)
+{
+    static char buf[8000];
+    size_t o = 0;
+    for (int i = 0; i < 1000; i++)
+        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "wort ");
+    tokenize(buf);
+    for (size_t i = 0; i < field.n_sentences; i++)
+        cr_expect_leq(field.sentences[i].n_tokens, TEXT_MAX_SENTENCE_TOKENS);
+    cr_expect_eq(field.n_sentences, 3);
+}
+
+Test(text, folds_case_with_utf8proc)
+{
+    char out[64];
+    long n = text_fold("STRAßE Übung", strlen("STRAßE Übung"), out, sizeof(out));
+    cr_assert_gt(n, 0);
+    cr_expect_str_eq(out, "strasse übung");
+}
+
+Test(text, handles_empty_and_space_only_fields)
+{
+    tokenize("");
+    cr_expect_eq(field.n_tokens, 0);
+    cr_expect_eq(field.n_sentences, 0);
+    text_field_fini(&field);
+    tokenize(" \n\t ");
+    cr_expect_eq(field.n_tokens, 0);
+}
