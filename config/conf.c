@@ -1,0 +1,524 @@
+/* conf: enrichd.conf parsing (libinih) and validation against one table of keys. */
+#include "config/conf.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <librdkafka/rdkafka.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum conf_type {
+    CONF_STRING, /* non-empty string */
+    CONF_LIST,   /* comma-separated list of non-empty names */
+    CONF_INT,    /* integer in [min, max]; k/M/G suffixes (x1024) allowed when size */
+    CONF_BOOL    /* true/false, yes/no, on/off, 1/0 */
+};
+
+struct conf_key_def {
+    struct conf_key_info info;
+    enum conf_type type;
+    size_t offset;  /* of the member in struct conf */
+    size_t count_offset; /* CONF_LIST: of the size_t count */
+    long min, max;  /* CONF_INT */
+    int size;       /* CONF_INT: accepts k, M, G suffixes */
+    int empty_ok;   /* CONF_LIST: an empty value means an empty list */
+};
+
+#define STR(sec, name, member, def, help)                                                        \
+    {{sec, name, def, help}, CONF_STRING, offsetof(struct conf, member), 0, 0, 0, 0, 0}
+#define LIST(sec, name, member, count, def, empty_ok, help)                                      \
+    {{sec, name, def, help}, CONF_LIST, offsetof(struct conf, member),                          \
+     offsetof(struct conf, count), 0, 0, 0, empty_ok}
+#define INT(sec, name, member, def, lo, hi, size, help)                                          \
+    {{sec, name, def, help}, CONF_INT, offsetof(struct conf, member), 0, lo, hi, size, 0}
+#define BOOL(sec, name, member, def, help)                                                       \
+    {{sec, name, def, help}, CONF_BOOL, offsetof(struct conf, member), 0, 0, 1, 0, 0}
+
+/* Every key of enrichd.conf except the pass-through and [stage.NAME] sections. */
+static const struct conf_key_def conf_keys[] = {
+    STR("kafka", "brokers", brokers, "localhost:9092",
+        "bootstrap servers, host:port[,host:port...]"),
+    LIST("kafka", "input_topics", input_topics, n_input_topics, "articles", 0,
+         "comma-separated topics to consume articles from"),
+    STR("kafka", "output_topic", output_topic, "articles.enriched",
+        "topic the enriched articles are produced to"),
+    STR("kafka", "dlq_topic", dlq_topic, "articles.dlq",
+        "dead-letter topic for input that cannot be enriched"),
+    STR("kafka", "group_id", group_id, "enrichd", "consumer group id"),
+    LIST("pipeline", "stages", stages, n_stages, NULL, 1,
+         "comma-separated stages in order; empty for none; default every registered stage"),
+    INT("pipeline", "max_inflight_messages", max_inflight_messages, "10000", 1, 10000000, 0,
+        "messages consumed but not yet delivered before the partitions are paused"),
+    INT("pipeline", "max_inflight_bytes", max_inflight_bytes, "64M", 1024, LONG_MAX, 1,
+        "bytes consumed but not yet delivered before the partitions are paused"),
+    INT("pipeline", "drain_timeout_ms", drain_timeout_ms, "10000", 0, 3600000, 0,
+        "ms to finish in-flight work at shutdown"),
+    INT("pipeline", "max_message_bytes", max_message_bytes, "4M", 16, 256L * 1024 * 1024, 1,
+        "larger input values go to the dead-letter topic as oversized"),
+    INT("pipeline", "workers", workers, "0", 0, 1024, 0,
+        "worker threads for the stages; 0 = one per online CPU"),
+    STR("input", "id_field", id_field, "id", "name of the article id field"),
+    STR("input", "title_field", title_field, "title", "name of the title field"),
+    STR("input", "text_field", text_field, "text", "name of the text field"),
+    BOOL("input", "accept_plain_text", accept_plain_text, "false",
+         "take a value that is not JSON as the article text instead of rejecting it"),
+};
+#define CONF_N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/* librdkafka properties that enrichd sets itself; setting them would break its guarantees. */
+static const char *const conf_managed_consumer[] = {
+    "bootstrap.servers", "metadata.broker.list", "group.id", "enable.auto.offset.store",
+    "partition.assignment.strategy", NULL};
+static const char *const conf_managed_producer[] = {
+    "bootstrap.servers", "metadata.broker.list", "enable.idempotence", NULL};
+
+const struct conf_key_info *conf_key(size_t i)
+{
+    return i < CONF_N_KEYS ? &conf_keys[i].info : NULL;
+}
+
+static void conf_where(const struct conf *c, int line, char *buf, size_t len)
+{
+    if (line > 0)
+        snprintf(buf, len, "%s:%d", c->file != NULL ? c->file : "(config)", line);
+    else
+        snprintf(buf, len, "%s", line == 0 ? "command line" : "default");
+}
+
+static int conf_fail(const struct conf *c, struct errbuf *err, int line, const char *section,
+                     const char *key, const char *reason)
+{
+    char where[300];
+
+    conf_where(c, line, where, sizeof(where));
+    return errbuf_set(err, -EINVAL, "%s: [%s] %s: %s", where, section, key, reason);
+}
+
+static void conf_free_list(char **list, size_t n)
+{
+    for (size_t i = 0; list != NULL && i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+static char *conf_trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+    return s;
+}
+
+/* Splits value at commas into a new list of trimmed, non-empty items. */
+static int conf_parse_list(const char *value, int empty_ok, char ***out, size_t *n_out,
+                           const char **reason)
+{
+    char *copy = strdup(value), *save = NULL, *tok;
+    char **list = NULL;
+    size_t n = 0;
+
+    if (copy == NULL)
+        return -ENOMEM;
+    if (*conf_trim(copy) == '\0') {
+        free(copy);
+        if (!empty_ok) {
+            *reason = "must not be empty";
+            return -EINVAL;
+        }
+        *out = NULL;
+        *n_out = 0;
+        return 0;
+    }
+    /* strtok_r would skip empty items silently; walk by hand to reject "a,,b". */
+    for (tok = copy;; tok = save + 1) {
+        save = strchr(tok, ',');
+        if (save != NULL)
+            *save = '\0';
+        char *item = conf_trim(tok);
+        char **grown;
+        if (*item == '\0') {
+            *reason = "empty item in list";
+            goto fail;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(list[i], item) == 0) {
+                *reason = "item listed twice";
+                goto fail;
+            }
+        }
+        if ((grown = realloc(list, (n + 1) * sizeof(*list))) == NULL)
+            goto nomem;
+        list = grown;
+        if ((list[n] = strdup(item)) == NULL)
+            goto nomem;
+        n++;
+        if (save == NULL)
+            break;
+    }
+    free(copy);
+    *out = list;
+    *n_out = n;
+    return 0;
+nomem:
+    *reason = "out of memory";
+fail:
+    conf_free_list(list, n);
+    free(copy);
+    return -EINVAL;
+}
+
+static int conf_parse_int(const char *value, int size, long lo, long hi, long *out,
+                          const char **reason)
+{
+    char *end;
+    long v, mult = 1;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (end == value || errno == ERANGE) {
+        *reason = "not an integer";
+        return -EINVAL;
+    }
+    if (size && *end != '\0' && end[1] == '\0') {
+        switch (*end) {
+        case 'k': case 'K': mult = 1024L; end++; break;
+        case 'm': case 'M': mult = 1024L * 1024; end++; break;
+        case 'g': case 'G': mult = 1024L * 1024 * 1024; end++; break;
+        default: break;
+        }
+    }
+    if (*end != '\0') {
+        *reason = size ? "not a size (integer with optional k, M or G)" : "not an integer";
+        return -EINVAL;
+    }
+    if (v > LONG_MAX / mult || v < LONG_MIN / mult) {
+        *reason = "out of range";
+        return -EINVAL;
+    }
+    v *= mult;
+    if (v < lo || v > hi) {
+        *reason = "out of range";
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static int conf_parse_bool(const char *value, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static int conf_set_known(struct conf *c, const struct conf_key_def *k, const char *value,
+                          int line, struct errbuf *err)
+{
+    char *base = (char *)c;
+    const char *reason = NULL;
+    char range[128];
+
+    switch (k->type) {
+    case CONF_STRING: {
+        char *copy;
+        if (*value == '\0')
+            return conf_fail(c, err, line, k->info.section, k->info.name, "must not be empty");
+        if ((copy = strdup(value)) == NULL)
+            return conf_fail(c, err, line, k->info.section, k->info.name, "out of memory");
+        char **slot = (char **)(base + k->offset);
+        free(*slot);
+        *slot = copy;
+        return 0;
+    }
+    case CONF_LIST: {
+        char **list;
+        size_t n;
+        if (conf_parse_list(value, k->empty_ok, &list, &n, &reason) != 0)
+            return conf_fail(c, err, line, k->info.section, k->info.name,
+                             reason != NULL ? reason : "out of memory");
+        char ***slot = (char ***)(base + k->offset);
+        size_t *count = (size_t *)(base + k->count_offset);
+        conf_free_list(*slot, *count);
+        *slot = list;
+        *count = n;
+        if (k->offset == offsetof(struct conf, stages))
+            c->stages_set = 1;
+        return 0;
+    }
+    case CONF_INT: {
+        long v;
+        if (conf_parse_int(value, k->size, k->min, k->max, &v, &reason) != 0) {
+            if (strcmp(reason, "out of range") == 0) {
+                snprintf(range, sizeof(range), "out of range [%ld, %ld]", k->min, k->max);
+                reason = range;
+            }
+            return conf_fail(c, err, line, k->info.section, k->info.name, reason);
+        }
+        *(long *)(base + k->offset) = v;
+        return 0;
+    }
+    case CONF_BOOL:
+        if (conf_parse_bool(value, (int *)(base + k->offset)) != 0)
+            return conf_fail(c, err, line, k->info.section, k->info.name,
+                             "not a boolean (true/false, yes/no, on/off, 1/0)");
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Checks a librdkafka property on a scratch configuration: what librdkafka rejects here it
+ * would reject at start, so it is a load-time error. */
+static int conf_set_rdkafka(struct conf *c, struct conf_section *s, const char *const *managed,
+                            const char *section, const char *key, const char *value, int line,
+                            struct errbuf *err)
+{
+    char errstr[256];
+    rd_kafka_conf_t *scratch;
+    rd_kafka_conf_res_t res;
+
+    for (size_t i = 0; managed[i] != NULL; i++)
+        if (strcmp(key, managed[i]) == 0)
+            return conf_fail(c, err, line, section, key,
+                             "set by enrichd itself (use the [kafka] section or leave it out)");
+    if ((scratch = rd_kafka_conf_new()) == NULL)
+        return conf_fail(c, err, line, section, key, "out of memory");
+    res = rd_kafka_conf_set(scratch, key, value, errstr, sizeof(errstr));
+    rd_kafka_conf_destroy(scratch);
+    if (res != RD_KAFKA_CONF_OK) {
+        char reason[300];
+        size_t len = strlen(errstr);
+        if (len > 0 && errstr[len - 1] == '.')
+            errstr[len - 1] = '\0';
+        snprintf(reason, sizeof(reason), "rejected by librdkafka: %s", errstr);
+        return conf_fail(c, err, line, section, key, reason);
+    }
+    if (conf_section_set(s, key, value, line) != 0)
+        return conf_fail(c, err, line, section, key, "out of memory");
+    return 0;
+}
+
+static struct conf_section *conf_stage_section_mut(struct conf *c, const char *name, int create)
+{
+    struct conf_section *grown;
+
+    for (size_t i = 0; i < c->n_stage_sections; i++)
+        if (strcmp(c->stage_sections[i].name, name) == 0)
+            return &c->stage_sections[i];
+    if (!create)
+        return NULL;
+    grown = realloc(c->stage_sections, (c->n_stage_sections + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return NULL;
+    c->stage_sections = grown;
+    memset(&grown[c->n_stage_sections], 0, sizeof(*grown));
+    if ((grown[c->n_stage_sections].name = strdup(name)) == NULL)
+        return NULL;
+    grown[c->n_stage_sections].file = c->file;
+    return &c->stage_sections[c->n_stage_sections++];
+}
+
+const struct conf_section *conf_stage_section(const struct conf *c, const char *name)
+{
+    char full[128];
+
+    snprintf(full, sizeof(full), "stage.%s", name);
+    for (size_t i = 0; i < c->n_stage_sections; i++)
+        if (strcmp(c->stage_sections[i].name, full) == 0)
+            return &c->stage_sections[i];
+    return NULL;
+}
+
+int conf_set(struct conf *c, const char *section, const char *key, const char *value, int line,
+             struct errbuf *err)
+{
+    if (strcmp(section, "kafka.consumer") == 0)
+        return conf_set_rdkafka(c, &c->consumer, conf_managed_consumer, section, key, value,
+                                line, err);
+    if (strcmp(section, "kafka.producer") == 0)
+        return conf_set_rdkafka(c, &c->producer, conf_managed_producer, section, key, value,
+                                line, err);
+    if (strncmp(section, "stage.", 6) == 0) {
+        struct conf_section *s;
+        if (section[6] == '\0')
+            return conf_fail(c, err, line, section, key, "stage section without a stage name");
+        if ((s = conf_stage_section_mut(c, section, 1)) == NULL ||
+            conf_section_set(s, key, value, line) != 0)
+            return conf_fail(c, err, line, section, key, "out of memory");
+        return 0;
+    }
+    int known_section = 0;
+    for (size_t i = 0; i < CONF_N_KEYS; i++) {
+        if (strcmp(conf_keys[i].info.section, section) != 0)
+            continue;
+        known_section = 1;
+        if (strcmp(conf_keys[i].info.name, key) == 0)
+            return conf_set_known(c, &conf_keys[i], value, line, err);
+    }
+    return conf_fail(c, err, line, section, key, known_section ? "unknown key" : "unknown section");
+}
+
+int conf_init(struct conf *c)
+{
+    struct errbuf err;
+
+    memset(c, 0, sizeof(*c));
+    if ((c->consumer.name = strdup("kafka.consumer")) == NULL ||
+        (c->producer.name = strdup("kafka.producer")) == NULL)
+        goto fail;
+    for (size_t i = 0; i < CONF_N_KEYS; i++) {
+        if (conf_keys[i].info.def == NULL)
+            continue;
+        if (conf_set_known(c, &conf_keys[i], conf_keys[i].info.def, -1, &err) != 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    conf_free(c);
+    memset(c, 0, sizeof(*c));
+    return -ENOMEM;
+}
+
+/* State of one ini_parse_stream run: inih's handler has no line number in Debian's build, so
+ * the reader counts the lines it hands out. */
+struct conf_parse {
+    struct conf *c;
+    FILE *f;
+    int line;
+    int failed;
+    struct errbuf *err;
+    /* "section\0key" of every key seen so far, to reject duplicates */
+    char **seen;
+    size_t n_seen;
+};
+
+static char *conf_reader(char *str, int num, void *stream)
+{
+    struct conf_parse *p = stream;
+    char *r = fgets(str, num, p->f);
+
+    if (r != NULL && strchr(str, '\n') != NULL)
+        p->line++;
+    else if (r != NULL && feof(p->f))
+        p->line++;
+    return r;
+}
+
+static int conf_seen_before(struct conf_parse *p, const char *section, const char *key)
+{
+    size_t ls = strlen(section), lk = strlen(key);
+    char *entry, **grown;
+
+    for (size_t i = 0; i < p->n_seen; i++)
+        if (strcmp(p->seen[i], section) == 0 && strcmp(p->seen[i] + strlen(p->seen[i]) + 1, key) == 0)
+            return 1;
+    if ((entry = malloc(ls + lk + 2)) == NULL)
+        return -ENOMEM;
+    memcpy(entry, section, ls + 1);
+    memcpy(entry + ls + 1, key, lk + 1);
+    if ((grown = realloc(p->seen, (p->n_seen + 1) * sizeof(*grown))) == NULL) {
+        free(entry);
+        return -ENOMEM;
+    }
+    p->seen = grown;
+    p->seen[p->n_seen++] = entry;
+    return 0;
+}
+
+static int conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct conf_parse *p = user;
+    int r;
+
+    if (p->failed)
+        return 1;
+    if (name == NULL) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
+        return 1;
+    if (*section == '\0') {
+        conf_fail(p->c, p->err, p->line, "", name, "key outside of any section");
+        p->failed = 1;
+        return 1;
+    }
+    if ((r = conf_seen_before(p, section, name)) != 0) {
+        conf_fail(p->c, p->err, p->line, section, name,
+                  r > 0 ? "set twice" : "out of memory");
+        p->failed = 1;
+        return 1;
+    }
+    if (conf_set(p->c, section, name, value, p->line, p->err) != 0)
+        p->failed = 1;
+    return 1;
+}
+
+int conf_load(struct conf *c, const char *path, struct errbuf *err)
+{
+    struct conf_parse p = {.c = c, .err = err};
+    int rc = 0, r;
+
+    free(c->file);
+    if ((c->file = strdup(path)) == NULL)
+        return errbuf_set(err, -ENOMEM, "%s: out of memory", path);
+    c->consumer.file = c->producer.file = c->file;
+    if ((p.f = fopen(path, "r")) == NULL) {
+        rc = -errno;
+        return errbuf_set(err, rc, "%s: cannot open: %s", path, strerror(-rc));
+    }
+    r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
+    if (!p.failed && r > 0) {
+        errbuf_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)",
+                   path, r);
+        rc = -EINVAL;
+    } else if (!p.failed && r < 0) {
+        errbuf_set(err, -EIO, "%s: cannot read", path);
+        rc = -EIO;
+    } else if (p.failed) {
+        rc = -EINVAL;
+    }
+    fclose(p.f);
+    for (size_t i = 0; i < p.n_seen; i++)
+        free(p.seen[i]);
+    free(p.seen);
+    for (size_t i = 0; i < c->n_stage_sections; i++)
+        c->stage_sections[i].file = c->file;
+    return rc;
+}
+
+void conf_free(struct conf *c)
+{
+    if (c == NULL)
+        return;
+    free(c->file);
+    free(c->brokers);
+    conf_free_list(c->input_topics, c->n_input_topics);
+    free(c->output_topic);
+    free(c->dlq_topic);
+    free(c->group_id);
+    conf_section_clear(&c->consumer);
+    conf_section_clear(&c->producer);
+    conf_free_list(c->stages, c->n_stages);
+    free(c->id_field);
+    free(c->title_field);
+    free(c->text_field);
+    for (size_t i = 0; i < c->n_stage_sections; i++)
+        conf_section_clear(&c->stage_sections[i]);
+    free(c->stage_sections);
+    memset(c, 0, sizeof(*c));
+}

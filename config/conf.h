@@ -1,0 +1,79 @@
+/* conf: the enrichd.conf INI file, loaded and validated into one struct; errors read
+ * `file:line: [section] key: reason`. */
+#ifndef ENRICHD_CONFIG_CONF_H
+#define ENRICHD_CONFIG_CONF_H
+
+#include <stddef.h>
+
+#include "config/conf_section.h"
+#include "stages/errbuf.h"
+
+/* Exit status for configuration errors (sysexits.h EX_CONFIG). */
+#define CONF_EXIT_CONFIG 78
+
+struct conf {
+    char *file; /* owned: the loaded file's name, NULL before conf_load */
+
+    /* [kafka] */
+    char *brokers;        /* owned, bootstrap.servers */
+    char **input_topics;  /* owned array of owned strings, n_input_topics >= 1 after load */
+    size_t n_input_topics;
+    char *output_topic;   /* owned */
+    char *dlq_topic;      /* owned */
+    char *group_id;       /* owned */
+
+    /* [kafka.consumer] and [kafka.producer]: librdkafka properties, passed through verbatim */
+    struct conf_section consumer;
+    struct conf_section producer;
+
+    /* [pipeline] */
+    char **stages;        /* owned; meaningful only when stages_set */
+    size_t n_stages;
+    int stages_set;       /* 0: every registered stage in registry order */
+    long max_inflight_messages; /* messages consumed but not yet delivered, >= 1 */
+    long max_inflight_bytes;    /* bytes of those messages, >= 1 */
+    long drain_timeout_ms;      /* ms to finish in-flight work at shutdown */
+    long max_message_bytes;     /* larger input values go to the dead-letter topic */
+    long workers;               /* worker threads; 0 = one per online CPU */
+
+    /* [input] */
+    char *id_field;       /* owned */
+    char *title_field;    /* owned */
+    char *text_field;     /* owned */
+    int accept_plain_text;
+
+    /* [stage.NAME]: free keys for each stage, in file order */
+    struct conf_section *stage_sections; /* owned array */
+    size_t n_stage_sections;
+};
+
+/* Fills c with the defaults of every key. c is overwritten, not freed. Returns 0 or -ENOMEM. */
+int conf_init(struct conf *c);
+
+/* Reads path (borrowed) into c, which conf_init prepared: keys in the file replace defaults.
+ * Returns 0, or a negative errno with `file:line: [section] key: reason` in err
+ * (-ENOENT etc. when the file cannot be read, -EINVAL for bad content). */
+int conf_load(struct conf *c, const char *path, struct errbuf *err);
+
+/* Sets one key as if it appeared in [section] at line (0 = command line). Validates type and
+ * range, and librdkafka properties against librdkafka. Returns 0 or -EINVAL with detail. */
+int conf_set(struct conf *c, const char *section, const char *key, const char *value, int line,
+             struct errbuf *err);
+
+/* Returns the [stage.NAME] section for stage name, or NULL. Borrowed. */
+const struct conf_section *conf_stage_section(const struct conf *c, const char *name);
+
+/* One entry of the key table, for documentation and `enrichd check --keys`. */
+struct conf_key_info {
+    const char *section;
+    const char *name;
+    const char *def;
+    const char *help;
+};
+/* Returns the i-th known key, or NULL past the end. Borrowed. */
+const struct conf_key_info *conf_key(size_t i);
+
+/* Frees everything c owns (not c). Accepts NULL and a half-built c. */
+void conf_free(struct conf *c);
+
+#endif

@@ -1,0 +1,251 @@
+/* Tests for config/conf: defaults, types, ranges, pass-through validation, error locations. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/conf.h"
+
+static char conf_path[64];
+
+/* Writes text to a fresh temporary file and returns its name (static buffer). */
+static const char *write_conf(const char *text)
+{
+    int fd;
+    FILE *f;
+
+    strcpy(conf_path, "/tmp/test_conf_XXXXXX");
+    fd = mkstemp(conf_path);
+    cr_assert(fd >= 0);
+    f = fdopen(fd, "w");
+    cr_assert(f != NULL);
+    fputs(text, f);
+    fclose(f);
+    return conf_path;
+}
+
+/* Loads text; returns conf_load's result with the error in err. */
+static int load_text(struct conf *c, const char *text, struct errbuf *err)
+{
+    const char *path = write_conf(text);
+    int rc;
+
+    cr_assert_eq(conf_init(c), 0);
+    errbuf_clear(err);
+    rc = conf_load(c, path, err);
+    unlink(path);
+    return rc;
+}
+
+Test(conf, has_documented_defaults_without_a_file)
+{
+    struct conf c;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_str_eq(c.brokers, "localhost:9092");
+    cr_assert_eq(c.n_input_topics, 1);
+    cr_assert_str_eq(c.input_topics[0], "articles");
+    cr_assert_str_eq(c.output_topic, "articles.enriched");
+    cr_assert_str_eq(c.dlq_topic, "articles.dlq");
+    cr_assert_str_eq(c.group_id, "enrichd");
+    cr_assert_eq(c.stages_set, 0);
+    cr_assert_eq(c.max_inflight_messages, 10000);
+    cr_assert_eq(c.max_inflight_bytes, 64L * 1024 * 1024);
+    cr_assert_eq(c.max_message_bytes, 4L * 1024 * 1024);
+    cr_assert_eq(c.accept_plain_text, 0);
+    cr_assert_str_eq(c.text_field, "text");
+    conf_free(&c);
+}
+
+Test(conf, reads_every_section)
+{
+    struct conf c;
+    struct errbuf err;
+    int rc = load_text(&c,
+                       "; comment\n"
+                       "[kafka]\n"
+                       "brokers = a:1,b:2\n"
+                       "input_topics = in1, in2 ,in3\n"
+                       "output_topic = out\n"
+                       "dlq_topic = dead\n"
+                       "group_id = g\n"
+                       "[kafka.consumer]\n"
+                       "session.timeout.ms = 6000\n"
+                       "auto.offset.reset = earliest\n"
+                       "[kafka.producer]\n"
+                       "linger.ms = 5\n"
+                       "[pipeline]\n"
+                       "stages = lang, numfacts\n"
+                       "max_inflight_messages = 500\n"
+                       "max_inflight_bytes = 2M\n"
+                       "drain_timeout_ms = 1500\n"
+                       "max_message_bytes = 64k\n"
+                       "workers = 3\n"
+                       "[input]\n"
+                       "id_field = guid\n"
+                       "accept_plain_text = yes\n"
+                       "[stage.entities]\n"
+                       "gazetteer = /x/y.tsv\n",
+                       &err);
+    cr_assert_eq(rc, 0, "%s", err.msg);
+    cr_assert_str_eq(c.brokers, "a:1,b:2");
+    cr_assert_eq(c.n_input_topics, 3);
+    cr_assert_str_eq(c.input_topics[1], "in2");
+    cr_assert_str_eq(c.input_topics[2], "in3");
+    cr_assert_str_eq(c.output_topic, "out");
+    cr_assert_str_eq(c.dlq_topic, "dead");
+    cr_assert_str_eq(c.group_id, "g");
+    cr_assert_str_eq(conf_section_get(&c.consumer, "session.timeout.ms"), "6000");
+    cr_assert_str_eq(conf_section_get(&c.consumer, "auto.offset.reset"), "earliest");
+    cr_assert_str_eq(conf_section_get(&c.producer, "linger.ms"), "5");
+    cr_assert_eq(c.stages_set, 1);
+    cr_assert_eq(c.n_stages, 2);
+    cr_assert_str_eq(c.stages[1], "numfacts");
+    cr_assert_eq(c.max_inflight_messages, 500);
+    cr_assert_eq(c.max_inflight_bytes, 2L * 1024 * 1024);
+    cr_assert_eq(c.drain_timeout_ms, 1500);
+    cr_assert_eq(c.max_message_bytes, 64L * 1024);
+    cr_assert_eq(c.workers, 3);
+    cr_assert_str_eq(c.id_field, "guid");
+    cr_assert_eq(c.accept_plain_text, 1);
+    const struct conf_section *s = conf_stage_section(&c, "entities");
+    cr_assert(s != NULL);
+    cr_assert_str_eq(conf_section_get(s, "gazetteer"), "/x/y.tsv");
+    cr_assert_eq(s->kv[0].line, 24);
+    cr_assert_null(conf_stage_section(&c, "lang"));
+    conf_free(&c);
+}
+
+Test(conf, takes_an_empty_stage_list_as_no_stages)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(load_text(&c, "[pipeline]\nstages =\n", &err), 0, "%s", err.msg);
+    cr_assert_eq(c.stages_set, 1);
+    cr_assert_eq(c.n_stages, 0);
+    conf_free(&c);
+}
+
+/* Asserts that text fails to load with an error that ends with expected after "file:". */
+static void assert_load_error(const char *text, const char *expected)
+{
+    struct conf c;
+    struct errbuf err;
+    char want[600];
+
+    cr_assert_neq(load_text(&c, text, &err), 0, "accepted: %s", text);
+    snprintf(want, sizeof(want), "%s:%s", conf_path, expected);
+    cr_assert_str_eq(err.msg, want);
+    conf_free(&c);
+}
+
+Test(conf, reports_an_unknown_key_with_file_and_line)
+{
+    assert_load_error("[kafka]\nbrokers = x:1\n\nbrokerz = y\n", "4: [kafka] brokerz: unknown key");
+}
+
+Test(conf, reports_an_unknown_section)
+{
+    assert_load_error("[kafak]\nbrokers = x\n", "2: [kafak] brokers: unknown section");
+}
+
+Test(conf, rejects_a_key_set_twice)
+{
+    assert_load_error("[kafka]\ngroup_id = a\ngroup_id = b\n", "3: [kafka] group_id: set twice");
+}
+
+Test(conf, rejects_an_out_of_range_value)
+{
+    assert_load_error("[pipeline]\nmax_inflight_messages = 0\n",
+                      "2: [pipeline] max_inflight_messages: out of range [1, 10000000]");
+}
+
+Test(conf, rejects_a_value_that_is_not_an_integer)
+{
+    assert_load_error("[pipeline]\nworkers = four\n", "2: [pipeline] workers: not an integer");
+}
+
+Test(conf, rejects_a_bad_boolean)
+{
+    assert_load_error("[input]\naccept_plain_text = maybe\n",
+                      "2: [input] accept_plain_text: not a boolean (true/false, yes/no, on/off, 1/0)");
+}
+
+Test(conf, rejects_an_empty_topic)
+{
+    assert_load_error("[kafka]\noutput_topic =\n", "2: [kafka] output_topic: must not be empty");
+    assert_load_error("[kafka]\ninput_topics = a,,b\n", "2: [kafka] input_topics: empty item in list");
+}
+
+Test(conf, rejects_a_property_librdkafka_rejects)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_neq(load_text(&c, "[kafka.consumer]\n\nsession.timeout.ms = soon\n", &err), 0);
+    cr_assert(strstr(err.msg, ":3: [kafka.consumer] session.timeout.ms: rejected by librdkafka: ") !=
+                  NULL,
+              "%s", err.msg);
+    conf_free(&c);
+    cr_assert_neq(load_text(&c, "[kafka.producer]\nno.such.property = 1\n", &err), 0);
+    cr_assert(strstr(err.msg, ":2: [kafka.producer] no.such.property: rejected by librdkafka") !=
+                  NULL,
+              "%s", err.msg);
+    conf_free(&c);
+}
+
+Test(conf, rejects_properties_enrichd_manages_itself)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_neq(load_text(&c, "[kafka.consumer]\nenable.auto.offset.store = true\n", &err), 0);
+    cr_assert(strstr(err.msg, ":2: [kafka.consumer] enable.auto.offset.store: set by enrichd") !=
+                  NULL,
+              "%s", err.msg);
+    conf_free(&c);
+}
+
+Test(conf, reports_a_syntax_error_with_its_line)
+{
+    assert_load_error("[kafka]\nbrokers = x\nthis line has no equals sign\n",
+                      "3: syntax error (expected [section] or key = value)");
+}
+
+Test(conf, reports_a_missing_file)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_eq(conf_load(&c, "/nonexistent/enrichd.conf", &err), -ENOENT);
+    cr_assert(strstr(err.msg, "/nonexistent/enrichd.conf: cannot open") != NULL, "%s", err.msg);
+    conf_free(&c);
+}
+
+Test(conf, applies_command_line_overrides)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_eq(conf_set(&c, "kafka", "input_topics", "x,y", 0, &err), 0);
+    cr_assert_eq(c.n_input_topics, 2);
+    cr_assert_neq(conf_set(&c, "kafka", "brokers", "", 0, &err), 0);
+    cr_assert_str_eq(err.msg, "command line: [kafka] brokers: must not be empty");
+    conf_free(&c);
+}
+
+Test(conf, loads_the_shipped_example)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_eq(conf_load(&c, ENRICHD_SOURCE_DIR "/config/enrichd.conf.example", &err), 0, "%s",
+                 err.msg);
+    conf_free(&c);
+}
