@@ -4,9 +4,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef ENRICHD_MODEL_DIR_DEFAULT
 #define ENRICHD_MODEL_DIR_DEFAULT "models"
+#endif
+#ifndef ENRICHD_MODEL_DIR_INSTALLED
+#define ENRICHD_MODEL_DIR_INSTALLED "/usr/share/enrichd/models"
 #endif
 
 /* Each stage's subdirectory defines ENRICHD_HAVE_<STAGE> when it builds the stage. */
@@ -45,7 +49,13 @@ const char *stage_model_dir(void)
 {
     const char *env = getenv("ENRICHD_MODEL_DIR");
 
-    return env != NULL && env[0] != '\0' ? env : ENRICHD_MODEL_DIR_DEFAULT;
+    if (env != NULL && env[0] != '\0')
+        return env;
+    /* a binary run from its build tree uses the source tree's models, an installed one the
+     * installed models */
+    if (access(ENRICHD_MODEL_DIR_INSTALLED, R_OK) == 0 && access(ENRICHD_MODEL_DIR_DEFAULT, R_OK) != 0)
+        return ENRICHD_MODEL_DIR_INSTALLED;
+    return ENRICHD_MODEL_DIR_DEFAULT;
 }
 
 int doc_set_result(struct doc *doc, const char *member, json_t *value)
