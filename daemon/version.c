@@ -57,7 +57,7 @@ static void list_models(const char *dir, const char *rel)
         snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
         if (S_ISDIR(st.st_mode)) {
             list_models(path, sub);
-        } else if (strstr(e->d_name, ".bin") != NULL) {
+        } else if (strstr(e->d_name, ".md") == NULL && strstr(e->d_name, "LICENSE") == NULL) {
             uint64_t h;
             long long size;
             if (file_fingerprint(path, &h, &size) == 0)
