@@ -1,0 +1,465 @@
+/* ent_model: token features, hashed weights, BIOES Viterbi and the model file format. */
+#include "stages/entities/ent_model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#define ENT_MAGIC "ENTMDL01"
+#define ENT_MAX_CP 64 /* code points of a token looked at; longer tokens are cut */
+
+static const char *const ent_type_names[ENT_N_TYPES] = {"PER", "LOC", "ORG", "MISC"};
+
+const char *ent_type_name(int type)
+{
+    return type >= 0 && type < ENT_N_TYPES ? ent_type_names[type] : "O";
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static inline uint64_t fnv_step(uint64_t h, uint32_t v)
+{
+    h ^= v;
+    h *= 0x100000001b3ULL;
+    return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325ULL
+
+/* Decodes one code point (valid UTF-8 assumed). */
+static uint32_t next_cp(const unsigned char *s, size_t len, size_t *i)
+{
+    unsigned char c = s[*i];
+    uint32_t cp;
+    int extra;
+
+    if (c < 0x80) {
+        (*i)++;
+        return c;
+    }
+    if (c >= 0xf0) {
+        cp = c & 0x07;
+        extra = 3;
+    } else if (c >= 0xe0) {
+        cp = c & 0x0f;
+        extra = 2;
+    } else {
+        cp = c & 0x1f;
+        extra = 1;
+    }
+    (*i)++;
+    while (extra-- > 0 && *i < len)
+        cp = (cp << 6) | (s[(*i)++] & 0x3f);
+    return cp;
+}
+
+int ent_is_lower_word(const char *tok, size_t len)
+{
+    size_t i = 0;
+    int letters = 0;
+
+    while (i < len) {
+        uint32_t cp = next_cp((const unsigned char *)tok, len, &i);
+        const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+
+        if (p->category == UTF8PROC_CATEGORY_LU || p->category == UTF8PROC_CATEGORY_LT)
+            return 0;
+        if (p->category == UTF8PROC_CATEGORY_LL)
+            letters++;
+    }
+    return letters > 0;
+}
+
+static uint32_t shape_class(uint32_t cp, const utf8proc_property_t *p)
+{
+    if (p->category == UTF8PROC_CATEGORY_LU || p->category == UTF8PROC_CATEGORY_LT)
+        return 'X';
+    if (p->category == UTF8PROC_CATEGORY_LL || p->category == UTF8PROC_CATEGORY_LO ||
+        p->category == UTF8PROC_CATEGORY_LM)
+        return 'x';
+    if (cp >= '0' && cp <= '9')
+        return 'd';
+    return cp;
+}
+
+static int lex_has(const uint32_t *lex, size_t n, uint32_t key)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (lex[mid] < key)
+            lo = mid + 1;
+        else if (lex[mid] > key)
+            hi = mid;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_t i,
+                      const uint32_t *lex, size_t n_lex)
+{
+    uint32_t low[ENT_MAX_CP];
+    size_t n = 0, at = 0;
+    uint64_t hw = FNV_INIT, hl = FNV_INIT, hs = FNV_INIT, hss = FNV_INIT;
+    uint32_t last_cls = 0, run = 0, letters = 0, uppers = 0, cap = 0;
+
+    while (at < len && n < ENT_MAX_CP) {
+        uint32_t cp = next_cp((const unsigned char *)tok, len, &at);
+        const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+        uint32_t cls = shape_class(cp, p);
+        uint32_t lc;
+
+        if (cls == 'X' || cls == 'x') {
+            letters++;
+            if (cls == 'X')
+                uppers++;
+            if (n == 0 || letters == 1)
+                cap |= cls == 'X' && letters == 1 ? ENT_CAP_INIT : 0;
+        }
+        if (cls == 'd') {
+            cap |= ENT_CAP_DIGIT;
+            cp = '0';
+        }
+        if (cp == '-' && n > 0 && at < len)
+            cap |= ENT_CAP_HYPHEN;
+        lc = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+        hw = fnv_step(hw, cp);
+        hl = fnv_step(hl, lc);
+        low[n++] = lc;
+        if (cls == last_cls) {
+            run++;
+        } else {
+            run = 1;
+            hss = fnv_step(hss, cls);
+        }
+        if (run <= 4)
+            hs = fnv_step(hs, cls);
+        last_cls = cls;
+    }
+    if (letters > 0)
+        cap |= ENT_CAP_ALPHA;
+    if (letters >= 2 && uppers == letters)
+        cap |= ENT_CAP_ALL;
+    if (len > 1 && tok[len - 1] == '.')
+        cap |= ENT_CAP_DOT;
+    if (i == 0)
+        cap |= ENT_CAP_SENT_START;
+    ti->h_word = mix64(hw);
+    ti->h_lower = mix64(hl);
+    ti->h_shape = mix64(hs);
+    ti->h_sshape = mix64(hss);
+    for (size_t k = 0; k < 4; k++) {
+        uint64_t hp = FNV_INIT, hx = FNV_INIT;
+
+        if (k < n) {
+            for (size_t j = 0; j <= k; j++)
+                hp = fnv_step(hp, low[j]);
+            for (size_t j = n - 1 - k; j < n; j++)
+                hx = fnv_step(hx, low[j]);
+        } else {
+            hp = hx = 0x5151; /* token shorter than the affix */
+        }
+        ti->h_pre[k] = mix64(hp ^ (k + 1));
+        ti->h_suf[k] = mix64(hx ^ ((k + 1) << 8));
+    }
+    if (lex != NULL && lex_has(lex, n_lex, ent_lex_key(ti)))
+        cap |= ENT_CAP_SEEN_LOWER;
+    ti->cap = cap;
+    ti->gaz = 0;
+}
+
+static const struct ent_tokinfo pad_before = {
+    .h_word = 0x1111, .h_lower = 0x1111, .h_shape = 0x1111, .h_sshape = 0x1111, .cap = 1u << 30};
+static const struct ent_tokinfo pad_after = {
+    .h_word = 0x2222, .h_lower = 0x2222, .h_shape = 0x2222, .h_sshape = 0x2222, .cap = 1u << 31};
+
+static inline uint32_t row_of(uint32_t tmpl, uint64_t v, uint32_t bits)
+{
+    return (uint32_t)(mix64(v ^ ((uint64_t)tmpl * 0x9e3779b97f4a7c15ULL)) >> (64 - bits));
+}
+
+void ent_features(const struct ent_tokinfo *ti, size_t n, size_t i, uint32_t bits, uint32_t *rows)
+{
+    const struct ent_tokinfo *c = &ti[i];
+    const struct ent_tokinfo *p1 = i >= 1 ? &ti[i - 1] : &pad_before;
+    const struct ent_tokinfo *p2 = i >= 2 ? &ti[i - 2] : &pad_before;
+    const struct ent_tokinfo *n1 = i + 1 < n ? &ti[i + 1] : &pad_after;
+    const struct ent_tokinfo *n2 = i + 2 < n ? &ti[i + 2] : &pad_after;
+    uint32_t capc = c->cap & (ENT_CAP_INIT | ENT_CAP_ALL | ENT_CAP_SENT_START | ENT_CAP_SEEN_LOWER |
+                              ENT_CAP_DIGIT | ENT_CAP_ALPHA);
+    uint64_t pos = i == 0 ? 0 : i == 1 ? 1 : i + 1 == n ? 2 : i + 2 == n ? 3 : 4;
+    size_t k = 0;
+
+    rows[k++] = row_of(1, 0, bits);
+    rows[k++] = row_of(2, c->h_word, bits);
+    rows[k++] = row_of(3, c->h_lower, bits);
+    rows[k++] = row_of(4, p1->h_lower, bits);
+    rows[k++] = row_of(5, n1->h_lower, bits);
+    rows[k++] = row_of(6, p2->h_lower, bits);
+    rows[k++] = row_of(7, n2->h_lower, bits);
+    rows[k++] = row_of(8, c->h_shape, bits);
+    rows[k++] = row_of(9, c->h_sshape, bits);
+    rows[k++] = row_of(10, p1->h_sshape, bits);
+    rows[k++] = row_of(11, n1->h_sshape, bits);
+    for (size_t j = 0; j < 4; j++) {
+        rows[k++] = row_of(12 + (uint32_t)j, c->h_pre[j], bits);
+        rows[k++] = row_of(16 + (uint32_t)j, c->h_suf[j], bits);
+    }
+    rows[k++] = row_of(20, p1->h_lower * 31 + c->h_lower, bits);
+    rows[k++] = row_of(21, c->h_lower * 31 + n1->h_lower, bits);
+    rows[k++] = row_of(22, capc, bits);
+    rows[k++] = row_of(23, p1->cap, bits);
+    rows[k++] = row_of(24, n1->cap, bits);
+    rows[k++] = row_of(25, pos, bits);
+    rows[k++] = row_of(26, (p1->h_sshape * 31 + c->h_sshape) * 31 + n1->h_sshape, bits);
+    rows[k++] = row_of(27, p1->h_word, bits);
+    rows[k++] = row_of(28, n1->h_word, bits);
+    rows[k++] = row_of(29, c->h_suf[2] * 31 + capc, bits);
+    rows[k++] = row_of(30, c->h_lower * 31 + (c->cap & ENT_CAP_SENT_START), bits);
+    rows[k++] = row_of(31, c->gaz * 64 + capc, bits);
+    rows[k++] = row_of(32, p1->h_lower * 31 + c->h_sshape, bits);
+    rows[k++] = row_of(33, n1->h_suf[2] * 31 + c->h_sshape, bits);
+    /* k == ENT_N_FEATS */
+}
+
+int ent_transition_ok(unsigned prev, unsigned cur)
+{
+    int prev_open = prev != ENT_N_TAGS && prev != ENT_TAG_O &&
+                    (ENT_TAG_POS(prev) == ENT_POS_B || ENT_TAG_POS(prev) == ENT_POS_I);
+
+    if (cur == ENT_N_TAGS)
+        return !prev_open;
+    if (prev_open) {
+        return cur != ENT_TAG_O && ENT_TAG_TYPE(cur) == ENT_TAG_TYPE(prev) &&
+               (ENT_TAG_POS(cur) == ENT_POS_I || ENT_TAG_POS(cur) == ENT_POS_E);
+    }
+    return cur == ENT_TAG_O || ENT_TAG_POS(cur) == ENT_POS_B || ENT_TAG_POS(cur) == ENT_POS_S;
+}
+
+void ent_viterbi(const float *em, size_t n, const float *trans, uint8_t *bp, uint8_t *out)
+{
+    float cur[ENT_N_TAGS], next[ENT_N_TAGS];
+    const float neg = -1e30f;
+
+    if (n == 0)
+        return;
+    for (unsigned t = 0; t < ENT_N_TAGS; t++)
+        cur[t] = ent_transition_ok(ENT_N_TAGS, t)
+                     ? trans[ENT_N_TAGS * ENT_N_TAGS + t] + em[t]
+                     : neg;
+    for (size_t i = 1; i < n; i++) {
+        const float *e = em + i * ENT_N_TAGS;
+
+        for (unsigned t = 0; t < ENT_N_TAGS; t++) {
+            float best = neg;
+            unsigned arg = 0;
+
+            for (unsigned p = 0; p < ENT_N_TAGS; p++) {
+                float s;
+
+                if (cur[p] <= neg || !ent_transition_ok(p, t))
+                    continue;
+                s = cur[p] + trans[p * ENT_N_TAGS + t];
+                if (s > best) {
+                    best = s;
+                    arg = p;
+                }
+            }
+            next[t] = best <= neg ? neg : best + e[t];
+            bp[i * ENT_N_TAGS + t] = (uint8_t)arg;
+        }
+        memcpy(cur, next, sizeof(cur));
+    }
+    {
+        float best = neg;
+        unsigned arg = ENT_TAG_O;
+
+        for (unsigned t = 0; t < ENT_N_TAGS; t++)
+            if (ent_transition_ok(t, ENT_N_TAGS) && cur[t] > best) {
+                best = cur[t];
+                arg = t;
+            }
+        out[n - 1] = (uint8_t)arg;
+        for (size_t i = n - 1; i > 0; i--)
+            out[i - 1] = bp[i * ENT_N_TAGS + out[i]];
+    }
+}
+
+int ent_scratch_reserve(struct ent_scratch *s, size_t n)
+{
+    size_t cap = s->cap ? s->cap : 64;
+    void *a, *b, *c;
+
+    if (n <= s->cap)
+        return 0;
+    while (cap < n)
+        cap *= 2;
+    a = realloc(s->ti, cap * sizeof(*s->ti));
+    if (a == NULL)
+        return -ENOMEM;
+    s->ti = a;
+    b = realloc(s->em, cap * ENT_N_TAGS * sizeof(*s->em));
+    if (b == NULL)
+        return -ENOMEM;
+    s->em = b;
+    c = realloc(s->bp, cap * ENT_N_TAGS);
+    if (c == NULL)
+        return -ENOMEM;
+    s->bp = c;
+    s->cap = cap;
+    return 0;
+}
+
+void ent_scratch_fini(struct ent_scratch *s)
+{
+    if (s == NULL)
+        return;
+    free(s->ti);
+    free(s->em);
+    free(s->bp);
+    memset(s, 0, sizeof(*s));
+}
+
+int ent_model_tag(const struct ent_model *m, const char *const *tok, const size_t *len, size_t n,
+                  struct ent_scratch *s, uint8_t *tags)
+{
+    uint32_t rows[ENT_N_FEATS];
+
+    if (n == 0)
+        return 0;
+    if (ent_scratch_reserve(s, n) != 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        ent_tokinfo_fill(&s->ti[i], tok[i], len[i], i, m->lex, m->n_lex);
+    for (size_t i = 0; i < n; i++) {
+        float *e = s->em + i * ENT_N_TAGS;
+
+        memset(e, 0, ENT_N_TAGS * sizeof(*e));
+        ent_features(s->ti, n, i, m->bits, rows);
+        for (size_t f = 0; f < ENT_N_FEATS; f++) {
+            const int8_t *q = m->q + (size_t)rows[f] * ENT_N_TAGS;
+            float sc = m->scale[rows[f]];
+
+            for (unsigned t = 0; t < ENT_N_TAGS; t++)
+                e[t] += sc * (float)q[t];
+        }
+    }
+    ent_viterbi(s->em, n, m->trans, s->bp, tags);
+    return 0;
+}
+
+struct ent_file_header {
+    char magic[8];
+    uint32_t bits;
+    uint32_t n_tags;
+    uint32_t n_feats;
+    uint32_t n_lex;
+};
+
+int ent_model_write(const char *path, uint32_t bits, const float *trans, const float *scale,
+                    const int8_t *q, const uint32_t *lex, uint32_t n_lex, struct errbuf *err)
+{
+    struct ent_file_header h;
+    size_t rows = (size_t)1 << bits;
+    FILE *f = fopen(path, "wb");
+    int ok;
+
+    if (f == NULL)
+        return errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, ENT_MAGIC, 8);
+    h.bits = bits;
+    h.n_tags = ENT_N_TAGS;
+    h.n_feats = ENT_N_FEATS;
+    h.n_lex = n_lex;
+    ok = fwrite(&h, sizeof(h), 1, f) == 1 &&
+         fwrite(trans, sizeof(float), (ENT_N_TAGS + 1) * ENT_N_TAGS, f) ==
+             (ENT_N_TAGS + 1) * ENT_N_TAGS &&
+         fwrite(scale, sizeof(float), rows, f) == rows &&
+         fwrite(q, 1, rows * ENT_N_TAGS, f) == rows * ENT_N_TAGS &&
+         fwrite(lex, sizeof(uint32_t), n_lex, f) == n_lex;
+    if (fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        return errbuf_set(err, -EIO, "%s: write failed", path);
+    return 0;
+}
+
+void ent_model_free(struct ent_model *m)
+{
+    if (m == NULL)
+        return;
+    free(m->scale);
+    free(m->q);
+    free(m->lex);
+    free(m);
+}
+
+int ent_model_load(struct ent_model **out, const char *path, const char *lang, struct errbuf *err)
+{
+    struct ent_file_header h;
+    struct ent_model *m = NULL;
+    size_t rows;
+    FILE *f = fopen(path, "rb");
+    int rc = -EINVAL;
+
+    *out = NULL;
+    if (f == NULL)
+        return errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
+    if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, ENT_MAGIC, 8) != 0 ||
+        h.n_tags != ENT_N_TAGS || h.n_feats != ENT_N_FEATS || h.bits < ENT_MIN_BITS ||
+        h.bits > ENT_MAX_BITS || h.n_lex > (1u << 26)) {
+        errbuf_set(err, -EINVAL, "%s: not an entity model of this version", path);
+        goto fail;
+    }
+    m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        rc = errbuf_set(err, -ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    snprintf(m->lang, sizeof(m->lang), "%s", lang);
+    m->bits = h.bits;
+    m->n_lex = h.n_lex;
+    rows = (size_t)1 << h.bits;
+    m->scale = malloc(rows * sizeof(float));
+    m->q = malloc(rows * ENT_N_TAGS);
+    m->lex = malloc((h.n_lex ? h.n_lex : 1) * sizeof(uint32_t));
+    if (m->scale == NULL || m->q == NULL || m->lex == NULL) {
+        rc = errbuf_set(err, -ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    if (fread(m->trans, sizeof(float), (ENT_N_TAGS + 1) * ENT_N_TAGS, f) !=
+            (ENT_N_TAGS + 1) * ENT_N_TAGS ||
+        fread(m->scale, sizeof(float), rows, f) != rows ||
+        fread(m->q, 1, rows * ENT_N_TAGS, f) != rows * ENT_N_TAGS ||
+        fread(m->lex, sizeof(uint32_t), h.n_lex, f) != h.n_lex) {
+        errbuf_set(err, -EINVAL, "%s: truncated entity model", path);
+        goto fail;
+    }
+    for (uint32_t i = 1; i < h.n_lex; i++)
+        if (m->lex[i - 1] >= m->lex[i]) {
+            errbuf_set(err, -EINVAL, "%s: lexicon not sorted", path);
+            goto fail;
+        }
+    fclose(f);
+    *out = m;
+    return 0;
+fail:
+    fclose(f);
+    ent_model_free(m);
+    return rc;
+}

@@ -1,0 +1,124 @@
+/* ent_model: the entity tagger shared by the stage, the trainer and the evaluator: token
+ * features, hashed perceptron weights over BIOES tags, and constrained Viterbi decoding. */
+#ifndef ENRICHD_STAGES_ENTITIES_ENT_MODEL_H
+#define ENRICHD_STAGES_ENTITIES_ENT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stages/errbuf.h"
+
+/* Entity types, in tag order. */
+enum ent_type { ENT_PER = 0, ENT_LOC = 1, ENT_ORG = 2, ENT_MISC = 3, ENT_N_TYPES = 4 };
+
+/* Tags: 0 is O; 1 + type * 4 + position, position B=0 I=1 E=2 S=3. */
+#define ENT_TAG_O 0
+#define ENT_N_TAGS 17
+#define ENT_POS_B 0
+#define ENT_POS_I 1
+#define ENT_POS_E 2
+#define ENT_POS_S 3
+#define ENT_TAG(type, pos) ((uint8_t)(1 + (type) * 4 + (pos)))
+#define ENT_TAG_TYPE(tag) (((tag) - 1) / 4)
+#define ENT_TAG_POS(tag) (((tag) - 1) % 4)
+
+/* Features per token (fixed, so the trainer can store them in a flat array). */
+#define ENT_N_FEATS 33
+
+/* Hash-table size range, in bits of the row index. */
+#define ENT_MIN_BITS 12
+#define ENT_MAX_BITS 24
+
+/* Per-token facts the features are computed from. */
+struct ent_tokinfo {
+    uint64_t h_word;   /* raw word, digits mapped to 0 */
+    uint64_t h_lower;  /* lower-cased word, digits mapped to 0 */
+    uint64_t h_shape;  /* Xxxx-dd shape, runs kept up to 4 */
+    uint64_t h_sshape; /* short shape: runs collapsed */
+    uint64_t h_pre[4]; /* lower-cased prefixes of 1..4 code points */
+    uint64_t h_suf[4]; /* lower-cased suffixes of 1..4 code points */
+    uint32_t cap;      /* ENT_CAP_* bits */
+    uint32_t gaz;      /* gazetteer bits (0 when the model has none) */
+};
+
+enum ent_cap_bit {
+    ENT_CAP_INIT = 1u << 0,       /* first letter upper or title case */
+    ENT_CAP_ALL = 1u << 1,        /* all letters upper case, at least two letters */
+    ENT_CAP_SENT_START = 1u << 2, /* first token of the sentence */
+    ENT_CAP_SEEN_LOWER = 1u << 3, /* the lower-cased form occurred lower case in training */
+    ENT_CAP_DIGIT = 1u << 4,      /* has a digit */
+    ENT_CAP_ALPHA = 1u << 5,      /* has a letter */
+    ENT_CAP_HYPHEN = 1u << 6,     /* has an inner hyphen */
+    ENT_CAP_DOT = 1u << 7         /* ends with a dot (abbreviation) */
+};
+
+/* A loaded model: read-only after ent_model_load, shared by threads. */
+struct ent_model {
+    char lang[16];    /* language code from the file name */
+    uint32_t bits;    /* rows = 1 << bits */
+    uint32_t n_lex;   /* entries of lex */
+    float trans[(ENT_N_TAGS + 1) * ENT_N_TAGS]; /* [prev][cur]; prev == ENT_N_TAGS is start */
+    float *scale;     /* owned: per-row dequantisation scale, rows entries */
+    int8_t *q;        /* owned: rows x ENT_N_TAGS quantised weights */
+    uint32_t *lex;    /* owned: sorted 32-bit hashes of words seen lower case in training */
+};
+
+/* Per-call working memory for ent_model_tag; zero-initialise, free with ent_scratch_fini. */
+struct ent_scratch {
+    struct ent_tokinfo *ti;
+    float *em;    /* n x ENT_N_TAGS emission scores */
+    uint8_t *bp;  /* n x ENT_N_TAGS back pointers */
+    size_t cap;   /* tokens the buffers hold */
+};
+
+/* Grows s to hold n tokens. Returns 0 or -ENOMEM. */
+int ent_scratch_reserve(struct ent_scratch *s, size_t n);
+void ent_scratch_fini(struct ent_scratch *s);
+
+/* Fills ti[i] for token tok[0..len) (valid UTF-8) at sentence position i. lex/n_lex (borrowed,
+ * may be NULL) is the seen-lower-case lexicon. */
+void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_t i,
+                      const uint32_t *lex, size_t n_lex);
+
+/* 32-bit lexicon key of a tokinfo (what ent_model.lex stores). */
+static inline uint32_t ent_lex_key(const struct ent_tokinfo *ti)
+{
+    return (uint32_t)(ti->h_lower >> 32);
+}
+
+/* True when a token is written all in lower case letters (lexicon candidates). */
+int ent_is_lower_word(const char *tok, size_t len);
+
+/* Writes the ENT_N_FEATS row indices (< 1 << bits) of token i of ti[0..n) into rows. */
+void ent_features(const struct ent_tokinfo *ti, size_t n, size_t i, uint32_t bits,
+                  uint32_t *rows);
+
+/* Best tag sequence under BIOES constraints. em: n x ENT_N_TAGS emissions, trans as in
+ * ent_model. bp: n x ENT_N_TAGS scratch. Writes n tags into out. */
+void ent_viterbi(const float *em, size_t n, const float *trans, uint8_t *bp, uint8_t *out);
+
+/* Whether the tag transition prev -> cur is allowed (prev == ENT_N_TAGS: sentence start;
+ * cur == ENT_N_TAGS: sentence end). */
+int ent_transition_ok(unsigned prev, unsigned cur);
+
+/* Loads a model file. Returns 0, or negative errno with detail in err. Free with
+ * ent_model_free. *out is new. */
+int ent_model_load(struct ent_model **out, const char *path, const char *lang, struct errbuf *err);
+
+/* Frees m. Accepts NULL. */
+void ent_model_free(struct ent_model *m);
+
+/* Writes a model file: trans, per-row scale, quantised weights and the lexicon. Returns 0 or
+ * negative errno with detail in err. */
+int ent_model_write(const char *path, uint32_t bits, const float *trans, const float *scale,
+                    const int8_t *q, const uint32_t *lex, uint32_t n_lex, struct errbuf *err);
+
+/* Tags the n tokens tok[i][0..len[i]) (borrowed, valid UTF-8) of one sentence into tags.
+ * Returns 0 or -ENOMEM. */
+int ent_model_tag(const struct ent_model *m, const char *const *tok, const size_t *len, size_t n,
+                  struct ent_scratch *s, uint8_t *tags);
+
+/* Type name: "PER", "LOC", "ORG", "MISC". */
+const char *ent_type_name(int type);
+
+#endif
