@@ -23,7 +23,13 @@
 #define LANG_STOP_MIN_WORDS 24 /* early stop: at least this many words read ... */
 #define LANG_STOP_MARGIN 480u  /* ... and the runner-up this many cost units behind (60 nats) */
 #define LANG_SCRIPT_SAMPLE 4096 /* letters sampled for the script vote */
-#define LANG_PRIOR_BONUS 24u   /* cost units (3 nats) granted to a hinted language */
+#ifndef LANG_UND_CONF
+#define LANG_UND_CONF 0.2      /* a single word below this confidence is und */
+#endif
+#ifndef LANG_WORD_WEIGHT
+#define LANG_WORD_WEIGHT 1       /* times a whole-word cost counts */
+#endif
+#define LANG_PRIOR_BONUS 40u   /* cost units (5 nats) granted to a hinted language */
 
 enum lang_script_id {
     LS_OTHER = 0, LS_LATN, LS_CYRL, LS_ARAB, LS_DEVA, LS_GREK, LS_HEBR, LS_ARMN, LS_GEOR,
@@ -339,14 +345,50 @@ static void lang_count_scripts(const struct text_field *fields, size_t n_fields,
     }
 }
 
-/* Costs one word's n-grams and the word itself for all languages of group g. Returns the
- * number of letters scored (0 when the word has letters of another script). */
+/* Cyrillic letter a Latin look-alike stands for in Cyrillic text ("Лaбуристичкa" with a Latin
+ * a), or 0. */
+static int32_t lang_cyrillic_twin(int32_t cp)
+{
+    static const char latin[] = "aeopcxyjik";
+    static const int32_t cyr[] = {0x430, 0x435, 0x43e, 0x440, 0x441, 0x445, 0x443, 0x458, 0x456, 0x43a};
+    const char *at = cp > 0 && cp < 0x80 ? strchr(latin, (int)cp) : NULL;
+
+    return at != NULL ? cyr[at - latin] : 0;
+}
+
+static size_t lang_put_cp(char *out, int32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Costs one word's n-grams (over its letters, as in the lingua tables) and the word itself
+ * (letters and marks) for all languages of group g. Returns the number of letters and marks scored (0 when
+ * the word has letters of another script). */
 static size_t lang_score_word(const struct lang_group *g, enum lang_script_id script,
                               const char *w, size_t wlen, uint32_t *cost)
 {
-    char folded[4 * LANG_MAX_WORD + 64], kept[4 * LANG_MAX_WORD + 8];
+    char folded[4 * LANG_MAX_WORD + 64], kept[4 * LANG_MAX_WORD + 8], word[8 * LANG_MAX_WORD + 8];
     uint16_t off[LANG_MAX_WORD + 1];
-    size_t m = 0, klen = 0, i = 0;
+    size_t m = 0, klen = 0, wl = 0, i = 0, n_cp = 0;
     long flen;
 
     if (wlen > 4 * LANG_MAX_WORD)
@@ -355,22 +397,33 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
     if (flen <= 0)
         return 0;
     while (i < (size_t)flen && m < LANG_MAX_WORD) {
-        size_t at = i;
         int32_t cp = text_next_cp(folded, (size_t)flen, &i);
+        utf8proc_category_t cat;
         enum lang_script_id s;
+        size_t n;
 
         if (cp < 0)
             break;
-        if (!lang_is_letter(cp))
+        cat = utf8proc_category(cp);
+        if (cat < UTF8PROC_CATEGORY_LU || cat > UTF8PROC_CATEGORY_ME)
             continue;
         s = lang_script(cp);
-        if (s == LS_OTHER)
+        if (s != script && s == LS_LATN && script == LS_CYRL && lang_cyrillic_twin(cp) != 0) {
+            cp = lang_cyrillic_twin(cp);
+            s = LS_CYRL;
+        }
+        if (s == LS_OTHER && cat <= UTF8PROC_CATEGORY_LO)
             continue;
-        if (s != script)
+        if (s != script && s != LS_OTHER)
             return 0;
+        n = lang_put_cp(word + wl, cp);
+        wl += n;
+        n_cp++;
+        if (cat > UTF8PROC_CATEGORY_LO)
+            continue;
         off[m++] = (uint16_t)klen;
-        memcpy(kept + klen, folded + at, i - at);
-        klen += i - at;
+        memcpy(kept + klen, word + wl - n, n);
+        klen += n;
     }
     if (m == 0)
         return 0;
@@ -384,8 +437,9 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
             lang_add_row(cost, tab + (size_t)h * g->n, g->n);
         }
     }
-    lang_add_row(cost, g->table[4] + (size_t)(lang_hash(kept, klen, 5) & g->mask[4]) * g->n, g->n);
-    return m;
+    for (int r = 0; r < LANG_WORD_WEIGHT; r++)
+        lang_add_row(cost, g->table[4] + (size_t)(lang_hash(word, wl, 5) & g->mask[4]) * g->n, g->n);
+    return n_cp;
 }
 
 static void lang_set_und(struct lang_result *out)
@@ -540,7 +594,7 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
                 cost[j] = cost[j] > LANG_PRIOR_BONUS ? cost[j] - LANG_PRIOR_BONUS : 0;
     }
     lang_rank(model, g, cost, n_feats, out);
-    if (out->n_letters < 3 || (n_words == 1 && out->confidence < 0.35)) {
+    if (out->n_letters < 3 || (n_words == 1 && out->confidence < LANG_UND_CONF)) {
         lang_set_und(out);
     }
 }

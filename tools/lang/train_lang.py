@@ -20,6 +20,8 @@ SINGLE = [("el", "Grek"), ("he", "Hebr"), ("hy", "Armn"), ("ka", "Geor"), ("ko",
 # Table bucket counts (log2) per feature kind: unigram, bigram, trigram, quadrigram, word.
 LOG2 = [11, 14, 15, 16, 15]
 KEEP = [100000, 100000, 6000, 9000, 6000]   # kept features per language per kind
+PEN_Q = float(os.environ.get("PEN_Q", "0.95"))
+PEN_ADD = float(os.environ.get("PEN_ADD", "1.0"))
 SCALE = 8.0                                  # cost units per nat
 ISO3 = {"afr": "af", "azj": "az", "aze": "az", "bos": "bs", "cat": "ca", "ces": "cs", "cym": "cy",
         "dan": "da", "deu": "de", "eng": "en", "epo": "eo", "spa": "es", "est": "et", "ekk": "et",
@@ -74,10 +76,10 @@ def fold(s):
 def lingua_joint(data, code):
     """Joint log-probabilities per order from lingua's conditional tables."""
     d = os.path.join(data, "lingua-ngram-models", code)
-    joint = []
+    joint, cond = [], []
     for order, name in enumerate(["unigrams", "bigrams", "trigrams", "quadrigrams"], 1):
         path = os.path.join(d, name + ".json.xz")
-        tab = {}
+        tab, ctab = {}, {}
         if os.path.exists(path):
             obj = json.loads(lzma.open(path, "rt", encoding="utf-8").read())
             for frac, grams in obj["ngrams"].items():
@@ -85,6 +87,7 @@ def lingua_joint(data, code):
                 lp = math.log(int(num) / int(den))
                 for g in grams.split(" "):
                     g = unicodedata.normalize("NFC", g)
+                    ctab[g] = lp
                     if order == 1:
                         tab[g] = lp
                     else:
@@ -92,7 +95,8 @@ def lingua_joint(data, code):
                         if prev is not None:
                             tab[g] = prev + lp
         joint.append(tab)
-    return joint
+        cond.append(ctab)
+    return joint, cond
 
 
 def words_of(line):
@@ -146,11 +150,13 @@ def build_group(script, langs, data, wordcounts):
     per_lang = []
     for code in langs:
         print("  %s/%s" % (script, code), file=sys.stderr)
-        joint = lingua_joint(data, code)
+        joint, cond = lingua_joint(data, code)
         feats = []
         for k in range(4):
+            # keep the most frequent n-grams (joint probability), cost them by lingua's
+            # conditional probability P(last letter | preceding letters)
             items = sorted(joint[k].items(), key=lambda kv: -kv[1])[:KEEP[k]]
-            feats.append(items)
+            feats.append([(g, cond[k][g]) for g, _ in items])
         wc = wordcounts.get(code, collections.Counter())
         wc = collections.Counter({w: c for w, c in wc.items()
                                   if all(script_of(ord(ch)) in (script, None) for ch in w)})
@@ -168,7 +174,8 @@ def build_group(script, langs, data, wordcounts):
         for li in range(n):
             items = per_lang[li][k]
             if items:
-                worst = -items[-1][1] + 1.0
+                costs = sorted(-lp for _, lp in items)
+                worst = costs[int(len(costs) * PEN_Q)] + PEN_ADD
             else:
                 worst = 12.0
             pen = min(255, int(round(worst * SCALE)))
