@@ -585,3 +585,36 @@ int metrics_update_from_rdkafka_stats(const char *json)
     json_decref(root);
     return 0;
 }
+
+char *metrics_format_status(char *buf, size_t size)
+{
+    struct metric *lag;
+    uint64_t dead = 0;
+    int64_t total_lag = 0;
+    size_t n;
+
+    metrics_default();
+    lag = std_metrics.lag;
+    if (std_metrics.deadlettered != NULL) {
+        n = atomic_load(&std_metrics.deadlettered->n);
+        for (size_t i = 0; i <= std_metrics.deadlettered->capacity; i++)
+            if (i < n || i == std_metrics.deadlettered->capacity)
+                dead += atomic_load(&std_metrics.deadlettered->series[i].count);
+    }
+    if (lag != NULL) {
+        n = atomic_load(&lag->n);
+        for (size_t i = 0; i <= lag->capacity; i++)
+            if ((i < n || i == lag->capacity) && atomic_load(&lag->series[i].live))
+                total_lag += atomic_load(&lag->series[i].gauge);
+    }
+    snprintf(buf, size,
+             "consumed %llu, produced %llu, dead-lettered %llu, in flight %lld (%lld bytes), "
+             "paused %lld, lag %lld",
+             (unsigned long long)metrics_counter_get(std_metrics.consumed, NULL, NULL),
+             (unsigned long long)metrics_counter_get(std_metrics.produced, NULL, NULL),
+             (unsigned long long)dead,
+             (long long)metrics_gauge_get(std_metrics.inflight_messages, NULL, NULL),
+             (long long)metrics_gauge_get(std_metrics.inflight_bytes, NULL, NULL),
+             (long long)metrics_gauge_get(std_metrics.paused, NULL, NULL), (long long)total_lag);
+    return buf;
+}

@@ -105,4 +105,9 @@ bool metrics_ready(void);
  * not parse (the gauges are then left as they were). */
 int metrics_update_from_rdkafka_stats(const char *json);
 
+/* Formats a one-line summary of the standard metrics into buf (size bytes, NUL-terminated,
+ * truncated to fit) for sd_notify's STATUS=, e.g. "consumed 120, produced 117, dead-lettered
+ * 2, in flight 1 (2048 bytes), paused 0, lag 40". Returns buf. */
+char *metrics_format_status(char *buf, size_t size);
+
 #endif

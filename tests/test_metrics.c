@@ -252,6 +252,24 @@ Test(metrics, sets_consumer_lag_from_rdkafka_statistics)
     free(text);
 }
 
+Test(metrics, summarises_the_standard_set_for_a_status_line)
+{
+    char buf[256];
+
+    for (int i = 0; i < 5; i++)
+        metrics_on_consume(10);
+    metrics_on_produce();
+    metrics_on_deadletter("oversized");
+    metrics_on_deadletter("invalid_json");
+    metrics_set_inflight(3, 30);
+    metrics_set_paused_partitions(1);
+    cr_assert_eq(metrics_update_from_rdkafka_stats(stats_two_partitions), 0);
+    cr_assert_str_eq(metrics_format_status(buf, sizeof(buf)),
+                     "consumed 5, produced 1, dead-lettered 2, in flight 3 (30 bytes), "
+                     "paused 1, lag 20");
+    cr_assert_str_eq(metrics_format_status(buf, 12), "consumed 5,");
+}
+
 /* Sends one request to 127.0.0.1:port and returns the whole response (static buffer). */
 static const char *http_request(unsigned port, const char *method, const char *path)
 {
