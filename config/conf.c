@@ -61,6 +61,8 @@ static const struct conf_key_def conf_keys[] = {
         "larger input values go to the dead-letter topic as oversized"),
     INT("pipeline", "workers", workers, "0", 0, 1024, 0,
         "worker threads for the stages; 0 = one per online CPU"),
+    BOOL("pipeline", "timing", timing, "false",
+         "emit enrichment.timing_us; off keeps a repeated message byte-identical"),
     STR("input", "id_field", id_field, "id", "name of the article id field"),
     STR("input", "title_field", title_field, "title", "name of the title field"),
     STR("input", "text_field", text_field, "text", "name of the text field"),

@@ -35,6 +35,7 @@ struct conf {
     long drain_timeout_ms;      /* ms to finish in-flight work at shutdown */
     long max_message_bytes;     /* larger input values go to the dead-letter topic */
     long workers;               /* worker threads; 0 = one per online CPU */
+    int timing;                 /* emit enrichment.timing_us (then repeats are not identical) */
 
     /* [input] */
     char *id_field;       /* owned */

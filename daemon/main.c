@@ -12,6 +12,9 @@ struct command {
 
 static const struct command commands[] = {
     {"enrich", cmd_enrich, "enrich JSON lines (or plain text) from files or stdin to stdout"},
+    {"run", cmd_run, "consume articles from Kafka, enrich them, produce them (the daemon)"},
+    {"check", cmd_check, "validate the config and load the models; connect to nothing"},
+    {"broker", cmd_broker, "run a local Kafka-protocol broker for trying enrichd"},
     {"--version", cmd_version, "print version, build and model information"},
     {"version", cmd_version, NULL},
 };

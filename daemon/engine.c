@@ -1,0 +1,813 @@
+/* engine: libuv loop driving a librdkafka consumer and an idempotent producer around the
+ * pipeline: reorder per partition, dead-letter bad input, store only delivered offsets. */
+#include "daemon/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "daemon/log.h"
+
+enum job_state {
+    JOB_WORKING,   /* on the worker pool */
+    JOB_PROCESSED, /* result ready, waiting for its turn in the partition */
+    JOB_PRODUCED,  /* handed to the producer, waiting for the delivery report */
+    JOB_DELIVERED, /* delivered, waiting for the messages before it */
+    JOB_FAILED     /* delivery failed: never stored, blocks its partition until shutdown */
+};
+
+struct part;
+struct engine;
+
+/* One consumed message on its way through. */
+struct job {
+    uv_work_t work;
+    struct engine *e;
+    struct part *part;          /* NULL once abandoned (revoked, shutdown) */
+    struct job *next;           /* in part's arrival order */
+    rd_kafka_message_t *rkm;    /* owned: destroyed exactly once, in job_free */
+    enum job_state state;
+    int dead_letter;            /* produced to the dead-letter topic */
+    size_t bytes;               /* payload bytes, counted in e->inflight_bytes */
+    struct pipeline_result res; /* filled on the worker pool */
+};
+
+/* One assigned input partition: its jobs in arrival order. Every job before `cursor` has
+ * been produced; the head is popped (and its offset stored) once delivered. */
+struct part {
+    char *topic; /* owned */
+    int32_t partition;
+    struct job *head, *tail;
+    struct job *cursor; /* first job not yet produced, NULL if none */
+    struct part *next;
+};
+
+struct engine {
+    uv_loop_t loop;
+    const struct conf *conf;
+    const struct pipeline *pipe;
+    rd_kafka_t *consumer, *producer;
+    rd_kafka_queue_t *cq, *pq;
+    int cpipe[2], ppipe[2];
+    uv_poll_t cpoll, ppoll;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t drain_timer, tick, finish_timer;
+    struct part *parts;
+    long inflight_msgs, inflight_bytes;
+    int paused;
+    int stopping, drain_expired, finish_scheduled, finished, fatal, retry_produce;
+    int exit_code;
+    struct engine_stats stats;
+};
+
+static void engine_drain_producer(struct engine *e);
+static void engine_maybe_finish(struct engine *e);
+static void engine_shutdown(struct engine *e, const char *why);
+
+/* ---- partitions ---- */
+
+static struct part *part_find(struct engine *e, const char *topic, int32_t partition, int create)
+{
+    struct part *p;
+
+    for (p = e->parts; p != NULL; p = p->next)
+        if (p->partition == partition && strcmp(p->topic, topic) == 0)
+            return p;
+    if (!create || (p = calloc(1, sizeof(*p))) == NULL)
+        return NULL;
+    if ((p->topic = strdup(topic)) == NULL) {
+        free(p);
+        return NULL;
+    }
+    p->partition = partition;
+    p->next = e->parts;
+    e->parts = p;
+    return p;
+}
+
+/* ---- backpressure ---- */
+
+static void engine_set_paused(struct engine *e, int pause)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+
+    if (rd_kafka_assignment(e->consumer, &list) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    if (pause)
+        rd_kafka_pause_partitions(e->consumer, list);
+    else
+        rd_kafka_resume_partitions(e->consumer, list);
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void engine_check_backpressure(struct engine *e)
+{
+    if (e->stopping)
+        return;
+    if (!e->paused && (e->inflight_msgs >= e->conf->max_inflight_messages ||
+                       e->inflight_bytes >= e->conf->max_inflight_bytes)) {
+        e->paused = 1;
+        e->stats.pauses++;
+        engine_set_paused(e, 1);
+        log_debug("backpressure: paused at %ld messages, %ld bytes in flight", e->inflight_msgs,
+                  e->inflight_bytes);
+    } else if (e->paused && e->inflight_msgs < e->conf->max_inflight_messages / 2 &&
+               e->inflight_bytes < e->conf->max_inflight_bytes / 2) {
+        e->paused = 0;
+        engine_set_paused(e, 0);
+        log_debug("backpressure: resumed at %ld messages, %ld bytes in flight", e->inflight_msgs,
+                  e->inflight_bytes);
+    }
+}
+
+/* ---- jobs ---- */
+
+static void job_free(struct job *job)
+{
+    struct engine *e = job->e;
+
+    e->inflight_msgs--;
+    e->inflight_bytes -= (long)job->bytes;
+    rd_kafka_message_destroy(job->rkm);
+    pipeline_result_fini(&job->res);
+    free(job);
+    engine_check_backpressure(e);
+}
+
+/* Detaches every job of p: finished ones are freed now, the ones still on the worker pool or
+ * awaiting a delivery report are freed when they come back. Nothing of p is stored after. */
+static void part_abandon(struct engine *e, struct part *p)
+{
+    struct job *job = p->head, *next;
+
+    p->head = p->tail = p->cursor = NULL;
+    for (; job != NULL; job = next) {
+        next = job->next;
+        job->part = NULL;
+        job->next = NULL;
+        e->stats.abandoned++;
+        if (job->state != JOB_WORKING && job->state != JOB_PRODUCED)
+            job_free(job);
+    }
+}
+
+static void part_remove(struct engine *e, struct part *p)
+{
+    struct part **pp;
+
+    part_abandon(e, p);
+    for (pp = &e->parts; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    }
+    free(p->topic);
+    free(p);
+}
+
+/* Pops the delivered prefix of p and stores the offset after it. */
+static void part_advance(struct engine *e, struct part *p)
+{
+    int64_t next_offset = -1;
+    struct job *job;
+
+    while ((job = p->head) != NULL && job->state == JOB_DELIVERED) {
+        next_offset = job->rkm->offset + 1;
+        p->head = job->next;
+        if (p->head == NULL)
+            p->tail = NULL;
+        job->part = NULL;
+        job_free(job);
+    }
+    if (next_offset < 0)
+        return;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = next_offset;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(e->consumer, list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        log_warn("offset store %s[%" PRId32 "]@%" PRId64 ": %s", p->topic, p->partition,
+                 next_offset, rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static rd_kafka_headers_t *job_headers(const struct job *job)
+{
+    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
+    char num[32];
+    const rd_kafka_message_t *m = job->rkm;
+
+    if (job->dead_letter) {
+        const char *reason = article_reason_name(job->res.reason);
+        struct timespec ts;
+        struct tm tm;
+        char when[40];
+        rd_kafka_header_add(h, "enrichd-reason", -1, reason, -1);
+        rd_kafka_header_add(h, "enrichd-error", -1, job->res.detail, -1);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        rd_kafka_header_add(h, "enrichd-time", -1, when, -1);
+    } else {
+        rd_kafka_header_add(h, "enrichd-schema-version", -1, "1", -1);
+    }
+    rd_kafka_header_add(h, "enrichd-source-topic", -1, rd_kafka_topic_name(m->rkt), -1);
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    rd_kafka_header_add(h, "enrichd-source-partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%" PRId64, m->offset);
+    rd_kafka_header_add(h, "enrichd-source-offset", -1, num, -1);
+    return h;
+}
+
+/* Hands job to the producer. Returns 0, -EAGAIN when the producer queue is full (retry
+ * later), or -EIO on any other error (fatal). */
+static int job_produce(struct engine *e, struct job *job)
+{
+    const rd_kafka_message_t *m = job->rkm;
+    const void *key = m->key;
+    size_t key_len = m->key_len;
+    rd_kafka_headers_t *h;
+    rd_kafka_resp_err_t err;
+
+    job->dead_letter = job->res.reason != ARTICLE_OK;
+    if (key == NULL && job->res.id != NULL) {
+        key = job->res.id;
+        key_len = strlen(job->res.id);
+    }
+    h = job_headers(job);
+    if (job->dead_letter)
+        err = rd_kafka_producev(e->producer, RD_KAFKA_V_TOPIC(e->conf->dlq_topic),
+                                RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE(m->payload, m->len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
+    else
+        err = rd_kafka_producev(e->producer, RD_KAFKA_V_TOPIC(e->conf->output_topic),
+                                RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE(job->res.out, job->res.out_len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* The producer copied the value; the result is no longer needed. */
+        pipeline_result_fini(&job->res);
+        job->state = JOB_PRODUCED;
+        return 0;
+    }
+    rd_kafka_headers_destroy(h);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        return -EAGAIN;
+    log_err("produce %s[%" PRId32 "]@%" PRId64 ": %s", rd_kafka_topic_name(m->rkt), m->partition,
+            m->offset, rd_kafka_err2str(err));
+    return -EIO;
+}
+
+/* Produces the processed jobs of p that are next in input order. */
+static void part_produce_ready(struct engine *e, struct part *p)
+{
+    int rc;
+
+    while (p->cursor != NULL && p->cursor->state == JOB_PROCESSED && !e->fatal) {
+        if ((rc = job_produce(e, p->cursor)) == -EAGAIN) {
+            e->retry_produce = 1;
+            return;
+        }
+        if (rc != 0) {
+            e->fatal = 1;
+            e->exit_code = 1;
+            engine_shutdown(e, "produce failed");
+            return;
+        }
+        p->cursor = p->cursor->next;
+    }
+}
+
+static void job_work(uv_work_t *req)
+{
+    struct job *job = (struct job *)req;
+    const rd_kafka_message_t *m = job->rkm;
+
+    pipeline_process(job->e->pipe, m->payload != NULL ? m->payload : "", m->len, NULL, &job->res);
+}
+
+static void job_after_work(uv_work_t *req, int status)
+{
+    struct job *job = (struct job *)req;
+    struct engine *e = job->e;
+
+    (void)status;
+    if (job->part == NULL || e->finished) {
+        job_free(job);
+        engine_maybe_finish(e);
+        return;
+    }
+    job->state = JOB_PROCESSED;
+    part_produce_ready(e, job->part);
+    engine_maybe_finish(e);
+}
+
+static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
+{
+    struct part *p;
+    struct job *job;
+
+    if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            log_warn("consume: %s", rd_kafka_message_errstr(rkm));
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    /* After a stop request, fetched messages are left for the next run: their offsets (and
+     * every later one) are never stored. */
+    if (e->stopping) {
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    p = part_find(e, rd_kafka_topic_name(rkm->rkt), rkm->partition, 1);
+    job = calloc(1, sizeof(*job));
+    if (p == NULL || job == NULL) {
+        free(job);
+        rd_kafka_message_destroy(rkm);
+        log_err("out of memory");
+        e->fatal = 1;
+        e->exit_code = 1;
+        engine_shutdown(e, "out of memory");
+        return;
+    }
+    job->e = e;
+    job->part = p;
+    job->rkm = rkm;
+    job->bytes = rkm->len;
+    job->state = JOB_WORKING;
+    if (p->tail != NULL)
+        p->tail->next = job;
+    else
+        p->head = job;
+    p->tail = job;
+    if (p->cursor == NULL)
+        p->cursor = job;
+    e->inflight_msgs++;
+    e->inflight_bytes += (long)job->bytes;
+    e->stats.consumed++;
+    uv_queue_work(&e->loop, &job->work, job_work, job_after_work);
+    engine_check_backpressure(e);
+}
+
+/* ---- librdkafka callbacks (all served on the loop thread) ---- */
+
+static void engine_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct engine *e = opaque;
+    struct job *job = m->_private;
+
+    (void)rk;
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+            m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT && !e->fatal) {
+            log_err("delivery to %s failed after retries: %s (source %s[%" PRId32 "]@%" PRId64
+                    "); committing the delivered prefix and stopping",
+                    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
+                    rd_kafka_topic_name(job->rkm->rkt), job->rkm->partition, job->rkm->offset);
+            e->fatal = 1;
+            e->exit_code = 1;
+            engine_shutdown(e, "delivery failed");
+        }
+        /* Never delivered: it stays unstored and blocks its partition's prefix. */
+        if (job->part == NULL)
+            job_free(job);
+        else
+            job->state = JOB_FAILED;
+        engine_maybe_finish(e);
+        return;
+    }
+    if (job->dead_letter)
+        e->stats.dead_lettered++;
+    else
+        e->stats.enriched++;
+    job->state = JOB_DELIVERED;
+    if (job->part == NULL)
+        job_free(job);
+    else
+        part_advance(e, job->part);
+    engine_maybe_finish(e);
+}
+
+static void engine_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct engine *e = opaque;
+    int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        log_info("rebalance: assigned %d partition(s)", parts->cnt);
+        if (cooperative)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            aerr = rd_kafka_assign(rk, parts);
+        if (e->paused || e->stopping)
+            rd_kafka_pause_partitions(rk, parts);
+    } else {
+        log_info("rebalance: revoked %d partition(s)%s", parts->cnt,
+                 rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+        /* Commit what was delivered; the rest is redone by the next owner. */
+        if (!rd_kafka_assignment_lost(rk))
+            rd_kafka_commit(rk, NULL, 1);
+        for (int i = 0; i < parts->cnt; i++) {
+            struct part *p = part_find(e, parts->elems[i].topic, parts->elems[i].partition, 0);
+            if (p != NULL)
+                part_remove(e, p);
+        }
+        if (cooperative)
+            error = rd_kafka_incremental_unassign(rk, parts);
+        else
+            aerr = rd_kafka_assign(rk, NULL);
+    }
+    if (error != NULL) {
+        log_err("rebalance: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log_err("rebalance: %s", rd_kafka_err2str(aerr));
+    }
+    engine_maybe_finish(e);
+}
+
+static void engine_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct engine *e = opaque;
+    char fatal[512];
+
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        log_err("%s: fatal error: %s", rd_kafka_name(rk), fatal);
+        if (!e->fatal) {
+            e->fatal = 1;
+            e->exit_code = 1;
+            engine_shutdown(e, "fatal kafka error");
+        }
+        return;
+    }
+    log_warn("%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
+             reason);
+}
+
+/* librdkafka logs from its own threads; log_write is thread-safe. */
+static void engine_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    if (level < LOG_LEVEL_ERR)
+        level = LOG_LEVEL_ERR;
+    if (level > LOG_LEVEL_DEBUG)
+        level = LOG_LEVEL_DEBUG;
+    LOG_AT((enum log_level)level, "librdkafka %s: %s", fac, buf);
+}
+
+/* ---- loop plumbing ---- */
+
+static void engine_drain_pipe(int fd)
+{
+    char buf[256];
+
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+}
+
+/* Serves the consumer queue to empty: the io-event fd fires only on empty -> non-empty. */
+static void engine_drain_consumer(struct engine *e)
+{
+    rd_kafka_message_t *rkm;
+
+    if (e->finished)
+        return;
+    for (;;) {
+        if ((rkm = rd_kafka_consumer_poll(e->consumer, 0)) != NULL)
+            engine_take_message(e, rkm);
+        else if (rd_kafka_queue_length(e->cq) == 0 || e->finished)
+            break;
+    }
+}
+
+static void engine_drain_producer(struct engine *e)
+{
+    if (e->producer == NULL)
+        return;
+    while (rd_kafka_poll(e->producer, 0) > 0 || rd_kafka_queue_length(e->pq) > 0)
+        ;
+    if (e->retry_produce && !e->finished) {
+        e->retry_produce = 0;
+        for (struct part *p = e->parts; p != NULL; p = p->next)
+            part_produce_ready(e, p);
+    }
+}
+
+static void engine_on_consumer_fd(uv_poll_t *h, int status, int events)
+{
+    struct engine *e = h->data;
+
+    (void)status;
+    (void)events;
+    engine_drain_pipe(e->cpipe[0]);
+    engine_drain_consumer(e);
+}
+
+static void engine_on_producer_fd(uv_poll_t *h, int status, int events)
+{
+    struct engine *e = h->data;
+
+    (void)status;
+    (void)events;
+    engine_drain_pipe(e->ppipe[0]);
+    engine_drain_producer(e);
+}
+
+/* A safety net against a lost wake-up, and the retry of a full producer queue. */
+static void engine_on_tick(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+
+    engine_drain_producer(e);
+    engine_drain_consumer(e);
+}
+
+static void engine_on_drain_timeout(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+
+    log_warn("drain deadline of %ld ms reached with %ld message(s) in flight",
+             e->conf->drain_timeout_ms, e->inflight_msgs);
+    e->drain_expired = 1;
+    engine_maybe_finish(e);
+}
+
+static void engine_on_signal(uv_signal_t *h, int signum)
+{
+    struct engine *e = h->data;
+
+    if (e->stopping) {
+        log_warn("%s again: exiting at once", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+        _exit(1);
+    }
+    engine_shutdown(e, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void engine_shutdown(struct engine *e, const char *why)
+{
+    if (e->stopping)
+        return;
+    e->stopping = 1;
+    log_info("stopping (%s): %ld message(s) in flight, drain deadline %ld ms", why,
+             e->inflight_msgs, e->fatal ? 0L : e->conf->drain_timeout_ms);
+    engine_set_paused(e, 1);
+    if (e->fatal)
+        e->drain_expired = 1;
+    else
+        uv_timer_start(&e->drain_timer, engine_on_drain_timeout,
+                       (uint64_t)e->conf->drain_timeout_ms, 0);
+    engine_maybe_finish(e);
+}
+
+static void engine_close_cb(uv_handle_t *h)
+{
+    (void)h;
+}
+
+/* Runs once the drain is over: flush, drop the rest, commit, leave the group, close. */
+static void engine_finish(struct engine *e)
+{
+    rd_kafka_resp_err_t err;
+
+    e->finished = 1;
+    uv_timer_stop(&e->drain_timer);
+    if (!e->fatal) {
+        /* Delivery reports served by the flush store their offsets as usual. */
+        err = rd_kafka_flush(e->producer, 5000);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_warn("producer flush: %s", rd_kafka_err2str(err));
+    }
+    rd_kafka_purge(e->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(e->producer, 1000);
+    for (struct part *p = e->parts, *next; p != NULL; p = next) {
+        next = p->next;
+        part_remove(e, p);
+    }
+    err = rd_kafka_commit(e->consumer, NULL, 0);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        log_info("committed the delivered offsets");
+    else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        log_warn("final commit: %s", rd_kafka_err2str(err));
+    err = rd_kafka_consumer_close(e->consumer);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        log_warn("consumer close: %s", rd_kafka_err2str(err));
+    uv_close((uv_handle_t *)&e->cpoll, engine_close_cb);
+    uv_close((uv_handle_t *)&e->ppoll, engine_close_cb);
+    uv_close((uv_handle_t *)&e->sigterm, engine_close_cb);
+    uv_close((uv_handle_t *)&e->sigint, engine_close_cb);
+    uv_close((uv_handle_t *)&e->drain_timer, engine_close_cb);
+    uv_close((uv_handle_t *)&e->tick, engine_close_cb);
+    uv_close((uv_handle_t *)&e->finish_timer, engine_close_cb);
+}
+
+static int engine_drained(const struct engine *e)
+{
+    /* Only the jobs still attached to a partition matter; abandoned ones hold no offsets. A
+     * failed delivery blocks its partition for good, so it counts as drained. */
+    for (const struct part *p = e->parts; p != NULL; p = p->next)
+        for (const struct job *job = p->head; job != NULL; job = job->next)
+            if (job->state != JOB_FAILED)
+                return 0;
+    return 1;
+}
+
+static void engine_on_finish_timer(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+
+    if (!e->finished)
+        engine_finish(e);
+}
+
+/* Schedules engine_finish on the loop's next turn: it flushes the producer, which must not
+ * happen inside a librdkafka callback. */
+static void engine_maybe_finish(struct engine *e)
+{
+    if (!e->stopping || e->finished || e->finish_scheduled)
+        return;
+    if (!e->drain_expired && !engine_drained(e))
+        return;
+    e->finish_scheduled = 1;
+    uv_timer_start(&e->finish_timer, engine_on_finish_timer, 0, 0);
+}
+
+/* ---- setup ---- */
+
+static int engine_conf_set(rd_kafka_conf_t *kc, const char *key, const char *value)
+{
+    char errstr[256];
+
+    if (rd_kafka_conf_set(kc, key, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+        log_err("%s = %s: %s", key, value, errstr);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static rd_kafka_conf_t *engine_kafka_conf(struct engine *e, const struct conf_section *extra)
+{
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+
+    rd_kafka_conf_set_opaque(kc, e);
+    rd_kafka_conf_set_error_cb(kc, engine_error_cb);
+    rd_kafka_conf_set_log_cb(kc, engine_log_cb);
+    if (engine_conf_set(kc, "bootstrap.servers", e->conf->brokers) != 0)
+        goto fail;
+    for (size_t i = 0; i < extra->n_kv; i++)
+        if (engine_conf_set(kc, extra->kv[i].key, extra->kv[i].value) != 0)
+            goto fail;
+    return kc;
+fail:
+    rd_kafka_conf_destroy(kc);
+    return NULL;
+}
+
+static int engine_open_kafka(struct engine *e)
+{
+    char errstr[512], queue_max[32];
+    rd_kafka_conf_t *kc;
+    rd_kafka_topic_partition_list_t *topics;
+    rd_kafka_resp_err_t err;
+
+    if ((kc = engine_kafka_conf(e, &e->conf->producer)) == NULL)
+        return -EINVAL;
+    /* The producer queue must hold everything the in-flight cap lets through. */
+    snprintf(queue_max, sizeof(queue_max), "%ld",
+             e->conf->max_inflight_messages + 10000 < 10000000
+                 ? e->conf->max_inflight_messages + 10000
+                 : 10000000);
+    rd_kafka_conf_set_dr_msg_cb(kc, engine_dr_cb);
+    if (engine_conf_set(kc, "enable.idempotence", "true") != 0 ||
+        engine_conf_set(kc, "queue.buffering.max.messages", queue_max) != 0 ||
+        (e->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr))) == NULL) {
+        if (e->producer == NULL)
+            log_err("producer: %s", errstr);
+        rd_kafka_conf_destroy(kc);
+        return -EINVAL;
+    }
+    if ((kc = engine_kafka_conf(e, &e->conf->consumer)) == NULL)
+        return -EINVAL;
+    rd_kafka_conf_set_rebalance_cb(kc, engine_rebalance_cb);
+    if (engine_conf_set(kc, "group.id", e->conf->group_id) != 0 ||
+        engine_conf_set(kc, "enable.auto.offset.store", "false") != 0 ||
+        engine_conf_set(kc, "partition.assignment.strategy", "cooperative-sticky") != 0 ||
+        (e->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr))) == NULL) {
+        if (e->consumer == NULL)
+            log_err("consumer: %s", errstr);
+        rd_kafka_conf_destroy(kc);
+        return -EINVAL;
+    }
+    rd_kafka_poll_set_consumer(e->consumer);
+    e->cq = rd_kafka_queue_get_consumer(e->consumer);
+    e->pq = rd_kafka_queue_get_main(e->producer);
+    if (pipe2(e->cpipe, O_NONBLOCK | O_CLOEXEC) != 0 ||
+        pipe2(e->ppipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        log_err("pipe: %s", strerror(errno));
+        return -errno;
+    }
+    rd_kafka_queue_io_event_enable(e->cq, e->cpipe[1], "1", 1);
+    rd_kafka_queue_io_event_enable(e->pq, e->ppipe[1], "1", 1);
+
+    topics = rd_kafka_topic_partition_list_new((int)e->conf->n_input_topics);
+    for (size_t i = 0; i < e->conf->n_input_topics; i++)
+        rd_kafka_topic_partition_list_add(topics, e->conf->input_topics[i],
+                                          RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(e->consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log_err("subscribe: %s", rd_kafka_err2str(err));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engine_stats *stats)
+{
+    struct engine *e = calloc(1, sizeof(*e));
+    int rc, exit_code;
+
+    if (e == NULL) {
+        log_err("out of memory");
+        return 1;
+    }
+    e->conf = conf;
+    e->pipe = pipe;
+    e->cpipe[0] = e->cpipe[1] = e->ppipe[0] = e->ppipe[1] = -1;
+    if ((rc = uv_loop_init(&e->loop)) != 0) {
+        log_err("uv_loop_init: %s", uv_strerror(rc));
+        free(e);
+        return 1;
+    }
+    if (engine_open_kafka(e) != 0) {
+        exit_code = 1;
+        goto out_kafka;
+    }
+    uv_poll_init(&e->loop, &e->cpoll, e->cpipe[0]);
+    uv_poll_init(&e->loop, &e->ppoll, e->ppipe[0]);
+    uv_signal_init(&e->loop, &e->sigterm);
+    uv_signal_init(&e->loop, &e->sigint);
+    uv_timer_init(&e->loop, &e->drain_timer);
+    uv_timer_init(&e->loop, &e->tick);
+    uv_timer_init(&e->loop, &e->finish_timer);
+    e->cpoll.data = e->ppoll.data = e->sigterm.data = e->sigint.data = e;
+    e->drain_timer.data = e->tick.data = e->finish_timer.data = e;
+    uv_poll_start(&e->cpoll, UV_READABLE, engine_on_consumer_fd);
+    uv_poll_start(&e->ppoll, UV_READABLE, engine_on_producer_fd);
+    uv_signal_start(&e->sigterm, engine_on_signal, SIGTERM);
+    uv_signal_start(&e->sigint, engine_on_signal, SIGINT);
+    uv_timer_start(&e->tick, engine_on_tick, 500, 500);
+    log_info("running: brokers %s, %zu input topic(s) from %s, output %s, dead letters %s, "
+             "group %s, %zu stage(s)",
+             conf->brokers, conf->n_input_topics, conf->input_topics[0], conf->output_topic,
+             conf->dlq_topic, conf->group_id, pipeline_n_stages(pipe));
+    /* Anything queued before the io events were enabled would not wake the loop. */
+    engine_drain_consumer(e);
+    engine_drain_producer(e);
+
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    exit_code = e->exit_code;
+    rc = uv_loop_close(&e->loop);
+    if (rc != 0) {
+        log_err("uv_loop_close: %s", uv_strerror(rc));
+        exit_code = 1;
+    }
+    log_info("stopped: %lu consumed, %lu enriched, %lu dead-lettered, %lu abandoned, %lu pauses",
+             e->stats.consumed, e->stats.enriched, e->stats.dead_lettered, e->stats.abandoned,
+             e->stats.pauses);
+    if (stats != NULL)
+        *stats = e->stats;
+    goto out;
+out_kafka:
+    uv_loop_close(&e->loop);
+out:
+    if (e->cq != NULL)
+        rd_kafka_queue_destroy(e->cq);
+    if (e->pq != NULL)
+        rd_kafka_queue_destroy(e->pq);
+    if (e->consumer != NULL)
+        rd_kafka_destroy(e->consumer);
+    if (e->producer != NULL)
+        rd_kafka_destroy(e->producer);
+    for (int i = 0; i < 2; i++) {
+        if (e->cpipe[i] >= 0)
+            close(e->cpipe[i]);
+        if (e->ppipe[i] >= 0)
+            close(e->ppipe[i]);
+    }
+    free(e);
+    return exit_code;
+}

@@ -1,0 +1,190 @@
+/* run: `enrichd run` (the daemon) and `enrichd check` (validate config, load models). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/conf.h"
+#include "daemon/commands.h"
+#include "daemon/engine.h"
+#include "daemon/log.h"
+#include "stages/pipeline.h"
+
+#ifndef ENRICHD_SYSCONFDIR
+#define ENRICHD_SYSCONFDIR "/etc"
+#endif
+#define RUN_DEFAULT_CONF ENRICHD_SYSCONFDIR "/enrichd/enrichd.conf"
+#define RUN_MAX_STAGES 16
+
+static void run_usage(FILE *out, const char *cmd)
+{
+    fprintf(out,
+            "usage: enrichd %s [-c FILE] [--brokers B] [--input T1,T2] [--output T] [--dlq T]\n"
+            "                   [--group G] [--stages LIST]\n"
+            "%s"
+            "  -c, --config FILE  config file (default %s)\n"
+            "  --brokers B        [kafka] brokers\n"
+            "  --input T1,T2      [kafka] input_topics\n"
+            "  --output T         [kafka] output_topic\n"
+            "  --dlq T            [kafka] dlq_topic\n"
+            "  --group G          [kafka] group_id\n"
+            "  --stages LIST      [pipeline] stages; `none` or empty for no stages\n"
+            "Exit status: 0, 1 on a fatal Kafka error, 64 on usage errors, 78 on config errors.\n",
+            cmd,
+            strcmp(cmd, "check") == 0
+                ? "Loads the config and the models, connects to nothing, prints `configuration "
+                  "OK`.\n"
+                : "Consumes articles, enriches them and produces them until SIGTERM/SIGINT.\n",
+            RUN_DEFAULT_CONF);
+}
+
+/* Loads the config and applies the command-line overrides. Returns 0, 64 or 78. */
+static int run_load(int argc, char **argv, const char *cmd, struct conf *conf)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},
+        {"input", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
+        {"dlq", required_argument, NULL, 'd'},    {"group", required_argument, NULL, 'g'},
+        {"stages", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct run_override {
+        const char *section, *key, *value;
+    } overrides[8];
+    size_t n_over = 0;
+    const char *path = RUN_DEFAULT_CONF;
+    struct errbuf err = {{0}};
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        const char *key = NULL, *section = "kafka";
+        switch (c) {
+        case 'c': path = optarg; continue;
+        case 'b': key = "brokers"; break;
+        case 'i': key = "input_topics"; break;
+        case 'o': key = "output_topic"; break;
+        case 'd': key = "dlq_topic"; break;
+        case 'g': key = "group_id"; break;
+        case 's':
+            key = "stages";
+            section = "pipeline";
+            if (strcmp(optarg, "none") == 0)
+                optarg = (char *)"";
+            break;
+        case 'h': run_usage(stdout, cmd); return -1;
+        default: run_usage(stderr, cmd); return 64;
+        }
+        if (n_over < sizeof(overrides) / sizeof(overrides[0]))
+            overrides[n_over++] = (struct run_override){section, key, optarg};
+    }
+    if (optind < argc) {
+        run_usage(stderr, cmd);
+        return 64;
+    }
+    if (conf_init(conf) != 0) {
+        fprintf(stderr, "enrichd %s: out of memory\n", cmd);
+        return 71;
+    }
+    if (conf_load(conf, path, &err) != 0) {
+        fprintf(stderr, "enrichd %s: %s\n", cmd, err.msg);
+        return CONF_EXIT_CONFIG;
+    }
+    for (size_t i = 0; i < n_over; i++) {
+        if (conf_set(conf, overrides[i].section, overrides[i].key, overrides[i].value, 0, &err) !=
+            0) {
+            fprintf(stderr, "enrichd %s: %s\n", cmd, err.msg);
+            return CONF_EXIT_CONFIG;
+        }
+    }
+    return 0;
+}
+
+/* Builds the pipeline the config names. Returns NULL with the reason printed. */
+static struct pipeline *run_pipeline(const struct conf *conf, const char *cmd)
+{
+    const char *names[RUN_MAX_STAGES];
+    size_t n = 0;
+    struct errbuf err = {{0}};
+    struct pipeline_options opts = {
+        .max_bytes = (size_t)conf->max_message_bytes,
+        .id_field = conf->id_field,
+        .title_field = conf->title_field,
+        .text_field = conf->text_field,
+        .accept_plain_text = conf->accept_plain_text,
+        .timing = conf->timing,
+    };
+    struct pipeline *p;
+
+    if (conf->stages_set) {
+        for (; n < conf->n_stages && n < RUN_MAX_STAGES; n++)
+            names[n] = conf->stages[n];
+    } else {
+        for (; stage_registry[n] != NULL && n < RUN_MAX_STAGES; n++)
+            names[n] = stage_registry[n]->name;
+    }
+    /* A [stage.NAME] section for a stage that is not run is most likely a typo. */
+    for (size_t i = 0; i < conf->n_stage_sections; i++) {
+        const struct conf_section *s = &conf->stage_sections[i];
+        if (stage_find(s->name + 6) == NULL) {
+            fprintf(stderr, "enrichd %s: %s:%d: [%s] %s: unknown stage\n", cmd, conf->file,
+                    s->n_kv > 0 ? s->kv[0].line : 0, s->name, s->n_kv > 0 ? s->kv[0].key : "");
+            return NULL;
+        }
+    }
+    p = pipeline_new(names, n, conf->stage_sections, conf->n_stage_sections, &opts, &err);
+    if (p == NULL)
+        fprintf(stderr, "enrichd %s: %s: [pipeline] stages: %s\n", cmd, conf->file, err.msg);
+    return p;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct conf conf;
+    struct pipeline *p;
+    int rc;
+
+    memset(&conf, 0, sizeof(conf));
+    if ((rc = run_load(argc, argv, "check", &conf)) != 0) {
+        conf_free(&conf);
+        return rc < 0 ? 0 : rc;
+    }
+    if ((p = run_pipeline(&conf, "check")) == NULL) {
+        conf_free(&conf);
+        return CONF_EXIT_CONFIG;
+    }
+    printf("configuration OK\n");
+    pipeline_free(p);
+    conf_free(&conf);
+    return fflush(stdout) == 0 ? 0 : 74;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct conf conf;
+    struct pipeline *p;
+    char threads[24];
+    long workers;
+    int rc;
+
+    log_init();
+    memset(&conf, 0, sizeof(conf));
+    if ((rc = run_load(argc, argv, "run", &conf)) != 0) {
+        conf_free(&conf);
+        return rc < 0 ? 0 : rc;
+    }
+    if ((p = run_pipeline(&conf, "run")) == NULL) {
+        conf_free(&conf);
+        return CONF_EXIT_CONFIG;
+    }
+    /* libuv sizes its worker pool from the environment on first use. */
+    workers = conf.workers > 0 ? conf.workers : sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(threads, sizeof(threads), "%ld", workers > 0 ? workers : 1);
+    setenv("UV_THREADPOOL_SIZE", threads, 1);
+    rc = engine_run(&conf, p, NULL);
+    pipeline_free(p);
+    conf_free(&conf);
+    return rc;
+}
