@@ -490,7 +490,7 @@ static double nf_compound(const struct nf_ctx *ctx, int l, const char *s, size_t
         last_und = 0;
         vals[nv++] = best->value;
     }
-    if (nv < 2 || last_und)
+    if (nv == 0 || last_und || (nv == 1 && (vals[0] == 100 || vals[0] == 1000)))
         return -1;
     return nf_eval_words(vals, nv);
 }
@@ -559,7 +559,20 @@ static int nf_parse_number(const struct nf_run *r, size_t i, size_t end, int mon
 
     memset(num, 0, sizeof(*num));
     num->t0 = i;
-    if (t->kind == TEXT_TOK_NUMBER) {
+    if ((nf_is(r, i, ".") || nf_is(r, i, ",")) && i + 1 < end &&
+        r->t[i + 1].kind == TEXT_TOK_NUMBER && nf_glued(r, i + 1) &&
+        (i == 0 || !nf_glued(r, i) || r->t[i - 1].kind != TEXT_TOK_NUMBER)) {
+        char buf[48];
+        size_t n = r->t[i + 1].eb - r->t[i + 1].sb;
+        if (n > 40)
+            return -1;
+        buf[0] = '0';
+        buf[1] = '.';
+        memcpy(buf + 2, r->f->data + r->t[i + 1].sb, n);
+        buf[n + 2] = '\0';
+        num->v = strtod(buf, NULL);
+        j = i + 2;
+    } else if (t->kind == TEXT_TOK_NUMBER) {
         const char *s = r->f->data + t->sb;
         if (nf_parse_digits(s, t->eb - t->sb, nf_langs[r->lang]->decimal_comma, &num->v,
                             &num->plain4, &num->dd, &num->dm, &num->dy) != 0)
@@ -599,6 +612,8 @@ static int nf_parse_number(const struct nf_run *r, size_t i, size_t end, int mon
             return -1;
         while (j < end && nv < 8) {
             if (nf_word_value(r, j, end, &v, &det) == 0) {
+                if (det && v != 100 && v != 1000)
+                    break; /* "two dozen": a multiplier, applied below */
                 vals[nv++] = v;
                 j++;
             } else if (j + 1 < end && (nf_is(r, j, "and") || nf_is(r, j, "und")) &&
@@ -644,6 +659,19 @@ static int nf_parse_number(const struct nf_run *r, size_t i, size_t end, int mon
         num->plain4 = 0;
         j++;
     }
+    if (num->scaled && num->words && j < end && nf_word_value(r, j, end, &v, &det) == 0 && !det) {
+        double vals[8];
+        size_t nv = 0, k = j;
+        while (k < end && nv < 8 && nf_word_value(r, k, end, &v, &det) == 0 && !det) {
+            vals[nv++] = v;
+            k++;
+        }
+        double rest = nf_eval_words(vals, nv);
+        if (rest < num->v / num->raw) {
+            num->v += rest;
+            j = k;
+        }
+    }
     num->t1 = j;
     return 0;
 }
@@ -654,6 +682,9 @@ static int nf_sign_at(const struct nf_run *r, size_t i, size_t end)
 {
     if (i + 1 >= end || r->t[i + 1].kind != TEXT_TOK_NUMBER || !nf_glued(r, i + 1))
         return 0;
+    if (i > 0 && nf_glued(r, i) && r->t[i - 1].kind != TEXT_TOK_PUNCT &&
+        r->t[i - 1].kind != TEXT_TOK_SYMBOL)
+        return 0; /* "100-1000": a range dash */
     if (nf_is(r, i, "-") || nf_is(r, i, "\xe2\x88\x92"))
         return -1;
     if (nf_is(r, i, "+"))
@@ -772,7 +803,7 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
             a->kind = NF_K_COUNT;
         }
     }
-    if (num.art && a->kind != NF_K_MEASURE && !num.scaled)
+    if (num.art && a->kind != NF_K_MEASURE && a->kind != NF_K_MONEY && !num.scaled && !num.words)
         return -1;
     if (num.art && a->kind == NF_K_MEASURE && r->t[i].fold_len == 0)
         return -1;
@@ -792,10 +823,13 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
         if (j < end && (nf_is(r, j, "uhr") || nf_is(r, j, "a.m") || nf_is(r, j, "p.m") ||
                         nf_is(r, j, "am") || nf_is(r, j, "pm")) && !a->words)
             return -1;
-        /* a spelled-out number is a fact only when it counts something */
-        if (a->words && !num.scaled && !nf_nounish(r, j, end))
+        /* a spelled-out number is a fact only when it counts something, or stands alone */
+        int alone = a->t0 == s0 && (j == end || (j + 1 == end && r->t[j].kind == TEXT_TOK_PUNCT));
+        if (a->words && !num.scaled && !alone && !nf_nounish(r, j, end))
             return -1;
-        if (a->words && !num.scaled && a->v == 1)
+        if (a->words && !num.scaled && !alone && a->v == 1)
+            return -1;
+        if (num.art && !alone && !num.scaled)
             return -1;
         /* a German ordinal "der 2. Weltkrieg" */
         if (!a->words && j + 1 < end && nf_is(r, j, ".") && nf_glued(r, j) &&
@@ -1336,9 +1370,6 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
                 mid = nf_mark_at(r, a->t1, s1);
             else if (b->t0 == a->t1 && b->qual == NF_Q_AT_MOST && nf_is(r, b->t0, "bis"))
                 mid = NF_M_UNTIL;
-            if (mid == NF_M_DASH && (!nf_glued(r, a->t1) || !nf_glued(r, b->t0)) &&
-                pre != NF_M_FROM && pre != NF_M_BETWEEN)
-                mid = 0;
         }
         if (verb_cache == SIZE_MAX)
             verb_cache = nf_find_verb(r, s0, s1, a->t0, a->t0);
