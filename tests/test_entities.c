@@ -1,5 +1,6 @@
 /* Tests for the entities stage with the committed models: tagging, mention grouping, offsets. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -250,4 +251,37 @@ Test(entities, viterbi_output_is_always_a_valid_bioes_sequence)
     for (size_t i = 1; i < 6; i++)
         cr_expect(ent_transition_ok(out[i - 1], out[i]), "%u -> %u", out[i - 1], out[i]);
     cr_expect(ent_transition_ok(out[5], ENT_N_TAGS));
+}
+
+Test(entities, normalises_a_german_genitive_and_links_the_country_code)
+{
+    json_t *ents = run("{\"text\":\"Die Regierung Aserbaidschans hat am Montag in Baku die "
+                       "Eisenbahnlinie eröffnet.\"}",
+                       "de");
+    json_t *az = find(ents, "Aserbaidschan");
+
+    cr_assert_not_null(az, "%s", res.out);
+    cr_expect_str_eq(type_of(az), "LOC");
+    cr_expect(has_mention(az, "Aserbaidschans"), "%s", res.out);
+    cr_expect_str_eq(json_string_value(json_object_get(az, "country")), "AZ", "%s", res.out);
+    cr_expect_null(json_object_get(find(ents, "Baku"), "country"), "a city is no country");
+}
+
+Test(entities, rejects_unknown_config_keys_and_missing_model_directories)
+{
+    const struct stage_ops *ops = stage_find("entities");
+    struct conf_section sec = {0};
+    struct errbuf err = {{0}};
+    void *ctx = NULL;
+
+    cr_assert_not_null(ops);
+    cr_assert_eq(conf_section_set(&sec, "colour", "blue", 3), 0);
+    cr_expect_eq(ops->init(&ctx, &sec, &err), -EINVAL);
+    cr_expect_null(ctx);
+    cr_expect(strstr(err.msg, "colour") != NULL, "%s", err.msg);
+    conf_section_clear(&sec);
+    cr_assert_eq(conf_section_set(&sec, "model_dir", "/nonexistent/entities", 3), 0);
+    cr_expect_eq(ops->init(&ctx, &sec, &err), -ENOENT);
+    cr_expect(strstr(err.msg, "/nonexistent/entities") != NULL, "%s", err.msg);
+    conf_section_clear(&sec);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define ENT_MAGIC "ENTMDL01"
+#define ENT_MAGIC "ENTMDL02"
 #define ENT_MAX_CP 64 /* code points of a token looked at; longer tokens are cut */
 
 static const char *const ent_type_names[ENT_N_TYPES] = {"PER", "LOC", "ORG", "MISC"};
@@ -109,8 +109,25 @@ static int lex_has(const uint32_t *lex, size_t n, uint32_t key)
     return 0;
 }
 
+static uint32_t gaz_find(const struct ent_lookup *lk, uint32_t key)
+{
+    size_t lo = 0, hi = lk->n_gaz;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (lk->gaz_key[mid] < key)
+            lo = mid + 1;
+        else if (lk->gaz_key[mid] > key)
+            hi = mid;
+        else
+            return lk->gaz_bits[mid];
+    }
+    return 0;
+}
+
 void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_t i,
-                      const uint32_t *lex, size_t n_lex)
+                      const struct ent_lookup *lk)
 {
     uint32_t low[ENT_MAX_CP];
     size_t n = 0, at = 0;
@@ -176,10 +193,14 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
         ti->h_pre[k] = mix64(hp ^ (k + 1));
         ti->h_suf[k] = mix64(hx ^ ((k + 1) << 8));
     }
-    if (lex != NULL && lex_has(lex, n_lex, ent_lex_key(ti)))
-        cap |= ENT_CAP_SEEN_LOWER;
-    ti->cap = cap;
     ti->gaz = 0;
+    if (lk != NULL) {
+        if (lex_has(lk->lex, lk->n_lex, ent_lex_key(ti)))
+            cap |= ENT_CAP_SEEN_LOWER;
+        if (lk->n_gaz > 0)
+            ti->gaz = gaz_find(lk, ent_lex_key(ti));
+    }
+    ti->cap = cap;
 }
 
 static const struct ent_tokinfo pad_before = {
@@ -233,6 +254,9 @@ void ent_features(const struct ent_tokinfo *ti, size_t n, size_t i, uint32_t bit
     rows[k++] = row_of(31, c->gaz * 64 + capc, bits);
     rows[k++] = row_of(32, p1->h_lower * 31 + c->h_sshape, bits);
     rows[k++] = row_of(33, n1->h_suf[2] * 31 + c->h_sshape, bits);
+    rows[k++] = row_of(34, (uint64_t)p1->gaz * 256 + c->gaz, bits);
+    rows[k++] = row_of(35, (uint64_t)c->gaz * 256 + n1->gaz, bits);
+    rows[k++] = row_of(36, (uint64_t)c->gaz * 1024 + (p1->cap & 63) * 16 + (n1->cap & 3), bits);
     /* k == ENT_N_FEATS */
 }
 
@@ -254,9 +278,13 @@ void ent_viterbi(const float *em, size_t n, const float *trans, uint8_t *bp, uin
 {
     float cur[ENT_N_TAGS], next[ENT_N_TAGS];
     const float neg = -1e30f;
+    unsigned char ok[ENT_N_TAGS][ENT_N_TAGS];
 
     if (n == 0)
         return;
+    for (unsigned p = 0; p < ENT_N_TAGS; p++)
+        for (unsigned t = 0; t < ENT_N_TAGS; t++)
+            ok[p][t] = (unsigned char)ent_transition_ok(p, t);
     for (unsigned t = 0; t < ENT_N_TAGS; t++)
         cur[t] = ent_transition_ok(ENT_N_TAGS, t)
                      ? trans[ENT_N_TAGS * ENT_N_TAGS + t] + em[t]
@@ -271,7 +299,7 @@ void ent_viterbi(const float *em, size_t n, const float *trans, uint8_t *bp, uin
             for (unsigned p = 0; p < ENT_N_TAGS; p++) {
                 float s;
 
-                if (cur[p] <= neg || !ent_transition_ok(p, t))
+                if (cur[p] <= neg || !ok[p][t])
                     continue;
                 s = cur[p] + trans[p * ENT_N_TAGS + t];
                 if (s > best) {
@@ -343,19 +371,23 @@ int ent_model_tag(const struct ent_model *m, const char *const *tok, const size_
         return 0;
     if (ent_scratch_reserve(s, n) != 0)
         return -ENOMEM;
+    struct ent_lookup lk = {m->lex, m->n_lex, m->gaz_key, m->gaz_bits, m->n_gaz};
+
     for (size_t i = 0; i < n; i++)
-        ent_tokinfo_fill(&s->ti[i], tok[i], len[i], i, m->lex, m->n_lex);
+        ent_tokinfo_fill(&s->ti[i], tok[i], len[i], i, &lk);
     for (size_t i = 0; i < n; i++) {
         float *e = s->em + i * ENT_N_TAGS;
 
-        memset(e, 0, ENT_N_TAGS * sizeof(*e));
         ent_features(s->ti, n, i, m->bits, rows);
+        for (size_t f = 0; f < ENT_N_FEATS; f++)
+            __builtin_prefetch(&m->rows[rows[f]]);
+
+        memset(e, 0, ENT_N_TAGS * sizeof(*e));
         for (size_t f = 0; f < ENT_N_FEATS; f++) {
-            const int8_t *q = m->q + (size_t)rows[f] * ENT_N_TAGS;
-            float sc = m->scale[rows[f]];
+            const struct ent_row *r = &m->rows[rows[f]];
 
             for (unsigned t = 0; t < ENT_N_TAGS; t++)
-                e[t] += sc * (float)q[t];
+                e[t] += r->scale * (float)r->q[t];
         }
     }
     ent_viterbi(s->em, n, m->trans, s->bp, tags);
@@ -368,10 +400,12 @@ struct ent_file_header {
     uint32_t n_tags;
     uint32_t n_feats;
     uint32_t n_lex;
+    uint32_t n_gaz;
+    uint32_t reserved;
 };
 
 int ent_model_write(const char *path, uint32_t bits, const float *trans, const float *scale,
-                    const int8_t *q, const uint32_t *lex, uint32_t n_lex, struct errbuf *err)
+                    const int8_t *q, const struct ent_lookup *lk, struct errbuf *err)
 {
     struct ent_file_header h;
     size_t rows = (size_t)1 << bits;
@@ -385,13 +419,16 @@ int ent_model_write(const char *path, uint32_t bits, const float *trans, const f
     h.bits = bits;
     h.n_tags = ENT_N_TAGS;
     h.n_feats = ENT_N_FEATS;
-    h.n_lex = n_lex;
+    h.n_lex = (uint32_t)lk->n_lex;
+    h.n_gaz = (uint32_t)lk->n_gaz;
     ok = fwrite(&h, sizeof(h), 1, f) == 1 &&
          fwrite(trans, sizeof(float), (ENT_N_TAGS + 1) * ENT_N_TAGS, f) ==
              (ENT_N_TAGS + 1) * ENT_N_TAGS &&
          fwrite(scale, sizeof(float), rows, f) == rows &&
          fwrite(q, 1, rows * ENT_N_TAGS, f) == rows * ENT_N_TAGS &&
-         fwrite(lex, sizeof(uint32_t), n_lex, f) == n_lex;
+         fwrite(lk->lex, sizeof(uint32_t), lk->n_lex, f) == lk->n_lex &&
+         fwrite(lk->gaz_key, sizeof(uint32_t), lk->n_gaz, f) == lk->n_gaz &&
+         fwrite(lk->gaz_bits, 1, lk->n_gaz, f) == lk->n_gaz;
     if (fclose(f) != 0)
         ok = 0;
     if (!ok)
@@ -403,9 +440,10 @@ void ent_model_free(struct ent_model *m)
 {
     if (m == NULL)
         return;
-    free(m->scale);
-    free(m->q);
+    free(m->rows);
     free(m->lex);
+    free(m->gaz_key);
+    free(m->gaz_bits);
     free(m);
 }
 
@@ -413,6 +451,8 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
 {
     struct ent_file_header h;
     struct ent_model *m = NULL;
+    float *scale = NULL;
+    int8_t *q = NULL;
     size_t rows;
     FILE *f = fopen(path, "rb");
     int rc = -EINVAL;
@@ -422,7 +462,7 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
         return errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
     if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, ENT_MAGIC, 8) != 0 ||
         h.n_tags != ENT_N_TAGS || h.n_feats != ENT_N_FEATS || h.bits < ENT_MIN_BITS ||
-        h.bits > ENT_MAX_BITS || h.n_lex > (1u << 26)) {
+        h.bits > ENT_MAX_BITS || h.n_lex > (1u << 26) || h.n_gaz > (1u << 26)) {
         errbuf_set(err, -EINVAL, "%s: not an entity model of this version", path);
         goto fail;
     }
@@ -434,19 +474,26 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     snprintf(m->lang, sizeof(m->lang), "%s", lang);
     m->bits = h.bits;
     m->n_lex = h.n_lex;
+    m->n_gaz = h.n_gaz;
     rows = (size_t)1 << h.bits;
-    m->scale = malloc(rows * sizeof(float));
-    m->q = malloc(rows * ENT_N_TAGS);
+    scale = malloc(rows * sizeof(float));
+    q = malloc(rows * ENT_N_TAGS);
+    m->rows = aligned_alloc(64, rows * sizeof(struct ent_row));
     m->lex = malloc((h.n_lex ? h.n_lex : 1) * sizeof(uint32_t));
-    if (m->scale == NULL || m->q == NULL || m->lex == NULL) {
+    m->gaz_key = malloc((h.n_gaz ? h.n_gaz : 1) * sizeof(uint32_t));
+    m->gaz_bits = malloc(h.n_gaz ? h.n_gaz : 1);
+    if (scale == NULL || q == NULL || m->rows == NULL || m->lex == NULL || m->gaz_key == NULL ||
+        m->gaz_bits == NULL) {
         rc = errbuf_set(err, -ENOMEM, "%s: out of memory", path);
         goto fail;
     }
     if (fread(m->trans, sizeof(float), (ENT_N_TAGS + 1) * ENT_N_TAGS, f) !=
             (ENT_N_TAGS + 1) * ENT_N_TAGS ||
-        fread(m->scale, sizeof(float), rows, f) != rows ||
-        fread(m->q, 1, rows * ENT_N_TAGS, f) != rows * ENT_N_TAGS ||
-        fread(m->lex, sizeof(uint32_t), h.n_lex, f) != h.n_lex) {
+        fread(scale, sizeof(float), rows, f) != rows ||
+        fread(q, 1, rows * ENT_N_TAGS, f) != rows * ENT_N_TAGS ||
+        fread(m->lex, sizeof(uint32_t), h.n_lex, f) != h.n_lex ||
+        fread(m->gaz_key, sizeof(uint32_t), h.n_gaz, f) != h.n_gaz ||
+        fread(m->gaz_bits, 1, h.n_gaz, f) != h.n_gaz) {
         errbuf_set(err, -EINVAL, "%s: truncated entity model", path);
         goto fail;
     }
@@ -455,10 +502,24 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
             errbuf_set(err, -EINVAL, "%s: lexicon not sorted", path);
             goto fail;
         }
+    for (uint32_t i = 1; i < h.n_gaz; i++)
+        if (m->gaz_key[i - 1] >= m->gaz_key[i]) {
+            errbuf_set(err, -EINVAL, "%s: gazetteer not sorted", path);
+            goto fail;
+        }
+    for (size_t r = 0; r < rows; r++) {
+        m->rows[r].scale = scale[r];
+        memcpy(m->rows[r].q, q + r * ENT_N_TAGS, ENT_N_TAGS);
+        memset(m->rows[r].pad, 0, sizeof(m->rows[r].pad));
+    }
+    free(scale);
+    free(q);
     fclose(f);
     *out = m;
     return 0;
 fail:
+    free(scale);
+    free(q);
     fclose(f);
     ent_model_free(m);
     return rc;

@@ -23,7 +23,7 @@ enum ent_type { ENT_PER = 0, ENT_LOC = 1, ENT_ORG = 2, ENT_MISC = 3, ENT_N_TYPES
 #define ENT_TAG_POS(tag) (((tag) - 1) % 4)
 
 /* Features per token (fixed, so the trainer can store them in a flat array). */
-#define ENT_N_FEATS 33
+#define ENT_N_FEATS 36
 
 /* Hash-table size range, in bits of the row index. */
 #define ENT_MIN_BITS 12
@@ -52,15 +52,24 @@ enum ent_cap_bit {
     ENT_CAP_DOT = 1u << 7         /* ends with a dot (abbreviation) */
 };
 
+/* One hashed feature's weights for all tags: int8 times a per-row scale. */
+struct ent_row {
+    float scale;
+    int8_t q[ENT_N_TAGS];
+    int8_t pad[32 - sizeof(float) - ENT_N_TAGS];
+};
+
 /* A loaded model: read-only after ent_model_load, shared by threads. */
 struct ent_model {
     char lang[16];    /* language code from the file name */
     uint32_t bits;    /* rows = 1 << bits */
     uint32_t n_lex;   /* entries of lex */
     float trans[(ENT_N_TAGS + 1) * ENT_N_TAGS]; /* [prev][cur]; prev == ENT_N_TAGS is start */
-    float *scale;     /* owned: per-row dequantisation scale, rows entries */
-    int8_t *q;        /* owned: rows x ENT_N_TAGS quantised weights */
+    struct ent_row *rows; /* owned: 1 << bits rows, one per 32-byte slot (one cache line) */
     uint32_t *lex;    /* owned: sorted 32-bit hashes of words seen lower case in training */
+    uint32_t n_gaz;   /* entries of gaz_key and gaz_bits */
+    uint32_t *gaz_key;/* owned: sorted keys of gazetteer tokens */
+    uint8_t *gaz_bits;/* owned: ENT_GAZ_* bits per key */
 };
 
 /* Per-call working memory for ent_model_tag; zero-initialise, free with ent_scratch_fini. */
@@ -75,10 +84,30 @@ struct ent_scratch {
 int ent_scratch_reserve(struct ent_scratch *s, size_t n);
 void ent_scratch_fini(struct ent_scratch *s);
 
-/* Fills ti[i] for token tok[0..len) (valid UTF-8) at sentence position i. lex/n_lex (borrowed,
- * may be NULL) is the seen-lower-case lexicon. */
+/* Word lists the features consult (all borrowed; arrays sorted by key; may be empty). */
+struct ent_lookup {
+    const uint32_t *lex;      /* keys of words seen lower case in training */
+    size_t n_lex;
+    const uint32_t *gaz_key;  /* keys of gazetteer tokens */
+    const uint8_t *gaz_bits;  /* ENT_GAZ_* bits of each gaz_key */
+    size_t n_gaz;
+};
+
+/* Gazetteer bits of a token (lower-cased match). */
+enum ent_gaz_bit {
+    ENT_GAZ_FIRST = 1u << 0,   /* a first name */
+    ENT_GAZ_LOC = 1u << 1,     /* a one-word place name */
+    ENT_GAZ_LOC_PART = 1u << 2,/* a word of a multi-word place name */
+    ENT_GAZ_ORG = 1u << 3,     /* a word of an organisation or party name */
+    ENT_GAZ_COUNTRY = 1u << 4, /* a one-word country name */
+    ENT_GAZ_SURNAME = 1u << 5, /* the last word of a politician's name */
+    ENT_GAZ_DEMONYM = 1u << 6  /* a nationality word */
+};
+
+/* Fills ti[i] for token tok[0..len) (valid UTF-8) at sentence position i. lk (borrowed, may be
+ * NULL) gives the lexicon and gazetteer. */
 void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_t i,
-                      const uint32_t *lex, size_t n_lex);
+                      const struct ent_lookup *lk);
 
 /* 32-bit lexicon key of a tokinfo (what ent_model.lex stores). */
 static inline uint32_t ent_lex_key(const struct ent_tokinfo *ti)
@@ -111,7 +140,7 @@ void ent_model_free(struct ent_model *m);
 /* Writes a model file: trans, per-row scale, quantised weights and the lexicon. Returns 0 or
  * negative errno with detail in err. */
 int ent_model_write(const char *path, uint32_t bits, const float *trans, const float *scale,
-                    const int8_t *q, const uint32_t *lex, uint32_t n_lex, struct errbuf *err);
+                    const int8_t *q, const struct ent_lookup *lk, struct errbuf *err);
 
 /* Tags the n tokens tok[i][0..len[i]) (borrowed, valid UTF-8) of one sentence into tags.
  * Returns 0 or -ENOMEM. */

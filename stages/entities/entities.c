@@ -14,10 +14,25 @@
 #define ENT_MAX_MODELS 32
 #define ENT_NAME_MAX 512 /* bytes of a canonical name; longer mentions keep their raw text */
 
+struct key_map {
+    const char **key; /* borrowed keys */
+    int *val;
+    size_t mask;
+};
+
 struct ent_ctx {
     struct ent_model *models[ENT_MAX_MODELS]; /* owned */
     size_t n_models;
+    /* Country names (folded) to ISO 3166-1 alpha-2, from countries.tsv; empty without it. */
+    char *country_text;        /* owned: the file, keys and codes point into it */
+    const char **country_iso;  /* owned array of borrowed codes */
+    struct key_map countries;  /* folded name -> index into country_iso */
+    size_t n_countries;
 };
+
+static int load_countries(struct ent_ctx *ctx, const char *dir, struct errbuf *err);
+static void key_map_fini(struct key_map *m);
+static int key_map_get(const struct key_map *m, const char *key);
 
 /* One tagged span. */
 struct mention {
@@ -33,8 +48,7 @@ struct mention {
 
 struct entity {
     int type;
-    int first_mention;
-    int name_mention; /* mention whose name is the canonical one */
+    const char *name; /* borrowed from the mention that names it */
     size_t count;
     double score;
 };
@@ -87,6 +101,9 @@ static void entities_fini(void *vctx)
         return;
     for (size_t i = 0; i < ctx->n_models; i++)
         ent_model_free(ctx->models[i]);
+    key_map_fini(&ctx->countries);
+    free(ctx->country_iso);
+    free(ctx->country_text);
     free(ctx);
 }
 
@@ -137,6 +154,8 @@ static int entities_init(void **out, const struct conf_section *conf, struct err
     closedir(d);
     if (rc == 0 && ctx->n_models == 0)
         rc = errbuf_set(err, -ENOENT, "%s: no *.model files", dir);
+    if (rc == 0)
+        rc = load_countries(ctx, dir, err);
     if (rc != 0) {
         entities_fini(ctx);
         return rc;
@@ -165,12 +184,6 @@ static const struct ent_model *choose_model(const struct ent_ctx *ctx, const str
 }
 
 /* ---- a small string map for grouping ---- */
-
-struct key_map {
-    const char **key; /* borrowed keys */
-    int *val;
-    size_t mask;
-};
 
 static uint64_t str_hash(const char *s)
 {
@@ -223,6 +236,76 @@ static void key_map_put(struct key_map *m, const char *key, int val)
         if (strcmp(m->key[i], key) == 0)
             return;
     }
+}
+
+/* Loads dir/countries.tsv ("name<TAB>ISO2" lines) when present. */
+static int load_countries(struct ent_ctx *ctx, const char *dir, struct errbuf *err)
+{
+    char path[4096 + 32];
+    FILE *f;
+    long size;
+    size_t n = 0;
+    char *p, *text;
+
+    snprintf(path, sizeof(path), "%s/countries.tsv", dir);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return errno == ENOENT ? 0 : errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        size > (1L << 24)) {
+        fclose(f);
+        return errbuf_set(err, -EINVAL, "%s: cannot read", path);
+    }
+    text = malloc((size_t)size + 1);
+    if (text == NULL || fread(text, 1, (size_t)size, f) != (size_t)size) {
+        free(text);
+        fclose(f);
+        return errbuf_set(err, -EIO, "%s: cannot read", path);
+    }
+    fclose(f);
+    text[size] = '\0';
+    ctx->country_text = text;
+    for (p = text; *p; p++)
+        n += *p == '\n';
+    ctx->country_iso = calloc(n + 1, sizeof(*ctx->country_iso));
+    if (ctx->country_iso == NULL || key_map_init(&ctx->countries, n + 1) != 0)
+        return errbuf_set(err, -ENOMEM, "%s: out of memory", path);
+    for (p = text; *p;) {
+        char *nl = strchr(p, '\n'), *tab = strchr(p, '\t');
+        char folded[256];
+        long fl;
+        int last;
+
+        if (nl == NULL)
+            nl = p + strlen(p);
+        last = *nl == '\0';
+        if (tab == NULL || tab > nl || nl - tab != 3)
+            return errbuf_set(err, -EINVAL, "%s: bad line \"%.*s\"", path, (int)(nl - p), p);
+        *tab = '\0';
+        tab[3] = '\0';
+        /* The folded name replaces the original in place when it is not longer. */
+        fl = text_fold(p, (size_t)(tab - p), folded, sizeof(folded));
+        if (fl > 0 && fl <= tab - p) {
+            memcpy(p, folded, (size_t)fl + 1);
+            ctx->country_iso[ctx->n_countries] = tab + 1;
+            key_map_put(&ctx->countries, p, (int)ctx->n_countries);
+            ctx->n_countries++;
+        }
+        p = last ? nl : nl + 1;
+    }
+    return 0;
+}
+
+/* ISO code of a country name (any case), or NULL. */
+static const char *country_code(const struct ent_ctx *ctx, const char *name)
+{
+    char folded[256];
+    int i;
+
+    if (ctx->n_countries == 0 || text_fold(name, strlen(name), folded, sizeof(folded)) < 0)
+        return NULL;
+    i = key_map_get(&ctx->countries, folded);
+    return i >= 0 ? ctx->country_iso[i] : NULL;
 }
 
 /* ---- mentions ---- */
@@ -416,9 +499,116 @@ static json_t *mention_json(const struct doc *doc, const struct mention *m)
                      f->data + a->start_byte, (size_t)(b->end_byte - a->start_byte));
 }
 
+static int mention_cmp(const void *a, const void *b)
+{
+    const struct mention *x = a, *y = b;
+
+    if (x->field != y->field)
+        return x->field < y->field ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Whether most words of a sentence are written in capitals (a headline): the tagger is
+ * unreliable there, so names already found elsewhere in the article are looked up instead. */
+static int sentence_is_caps(const struct text_field *f, const struct text_sentence *sen)
+{
+    size_t words = 0, caps = 0;
+
+    for (size_t i = sen->first; i < sen->first + sen->n_tokens; i++) {
+        if (!(f->tokens[i].flags & TEXT_F_HAS_ALPHA))
+            continue;
+        words++;
+        caps += (f->tokens[i].flags & TEXT_F_ALL_UPPER) != 0;
+    }
+    return words >= 2 && caps * 10 >= words * 7;
+}
+
+#define ENT_CAPS_MAX_WORDS 6
+
+/* Adds mentions for the known entity names in all-caps sentences (ent_of: key -> entity). */
+static int find_in_caps(const struct doc *doc, struct mention_list *ml, struct entity *ents,
+                        const struct key_map *ent_of)
+{
+    size_t n_before = ml->n;
+
+    for (size_t fi = 0; fi < doc->n_fields; fi++) {
+        const struct text_field *f = &doc->fields[fi];
+        unsigned char *covered = NULL;
+
+        for (size_t si = 0; si < f->n_sentences; si++) {
+            const struct text_sentence *sen = &f->sentences[si];
+            size_t end = sen->first + sen->n_tokens;
+
+            if (!sentence_is_caps(f, sen))
+                continue;
+            if (covered == NULL) {
+                covered = calloc(f->n_tokens + 1, 1);
+                if (covered == NULL)
+                    return -ENOMEM;
+                for (size_t k = 0; k < n_before; k++)
+                    if (ml->m[k].field == fi)
+                        memset(covered + ml->m[k].first, 1, ml->m[k].end - ml->m[k].first);
+            }
+            for (size_t i = sen->first; i < end; i++) {
+                int found = -1;
+                size_t best_end = 0;
+
+                if (covered[i] || !(f->tokens[i].flags & TEXT_F_UPPER_INITIAL))
+                    continue;
+                for (size_t j = i; j < end && j < i + ENT_CAPS_MAX_WORDS; j++) {
+                    char key[ENT_NAME_MAX];
+                    size_t len = f->tokens[j].end_byte - f->tokens[i].start_byte;
+                    long n;
+
+                    if (len + 3 > sizeof(key))
+                        break;
+                    n = text_fold(f->data + f->tokens[i].start_byte, len, key + 2,
+                                  sizeof(key) - 2);
+                    if (n < 0)
+                        break;
+                    key[1] = ':';
+                    for (int t = 0; t < ENT_N_TYPES; t++) {
+                        int e;
+
+                        key[0] = (char)('0' + t);
+                        e = key_map_get(ent_of, key);
+                        if (e >= 0) {
+                            found = e;
+                            best_end = j + 1;
+                        }
+                    }
+                }
+                if (found >= 0) {
+                    struct mention m;
+
+                    memset(&m, 0, sizeof(m));
+                    m.field = fi;
+                    m.first = m.name_first = i;
+                    m.end = best_end;
+                    m.sentence = si;
+                    m.type = ents[found].type;
+                    m.entity = found;
+                    if (mention_push(ml, &m) != 0) {
+                        free(covered);
+                        return -ENOMEM;
+                    }
+                    ents[found].count++;
+                    ents[found].score += strcmp(f->name, "title") == 0 ? 3.0 : 1.0;
+                    i = best_end - 1;
+                }
+            }
+        }
+        free(covered);
+    }
+    if (ml->n > n_before)
+        qsort(ml->m, ml->n, sizeof(*ml->m), mention_cmp);
+    return 0;
+}
+
 /* Groups mentions into entities: same type and folded name; a German genitive -s when the
- * stem occurs too; a lone surname to an earlier full name; an acronym to its expansion. */
-static int group_mentions(const struct doc *doc, const char *lang, struct mention_list *ml,
+ * stem occurs too or is a country; a lone surname to an earlier full name; an acronym to its expansion. */
+static int group_mentions(const struct ent_ctx *ctx, const struct doc *doc, const char *lang,
+                          struct mention_list *ml,
                           struct entity **ents_out, size_t *n_ents_out)
 {
     struct key_map names = {0}, aliases = {0};
@@ -455,6 +645,13 @@ static int group_mentions(const struct doc *doc, const char *lang, struct mentio
 
             if (kl < 5 || m->key[kl - 1] != 's' || nl < 2 || m->name[nl - 1] != 's')
                 continue;
+            if (m->type == ENT_LOC && country_code(ctx, m->name) == NULL) {
+                m->name[nl - 1] = '\0';
+                gen[i] = country_code(ctx, m->name) != NULL;
+                m->name[nl - 1] = 's';
+                if (gen[i])
+                    continue;
+            }
             {
                 char *stem = strndup(m->key, kl - 1);
 
@@ -496,6 +693,17 @@ static int group_mentions(const struct doc *doc, const char *lang, struct mentio
             if (e < 0 && strchr(m->key + 2, ' ') == NULL) {
                 int full = key_map_get(&aliases, m->key);
 
+                /* "Hayward" tagged as a place after "Tony Hayward": the person's surname. */
+                if (full < 0 && m->type != ENT_PER) {
+                    char c0 = m->key[0];
+
+                    m->key[0] = (char)('0' + ENT_PER);
+                    full = key_map_get(&aliases, m->key);
+                    m->key[0] = c0;
+                    if (full >= 0 && ml->m[full].type != ENT_PER)
+                        full = -1;
+                }
+
                 /* A lone "Alijew" or "SOCAR" joins the full name's entity, created now if
                  * the full name comes later. */
                 if (full >= 0) {
@@ -503,8 +711,7 @@ static int group_mentions(const struct doc *doc, const char *lang, struct mentio
                     if (e < 0) {
                         e = (int)n_ents++;
                         ents[e].type = ml->m[full].type;
-                        ents[e].first_mention = (int)i;
-                        ents[e].name_mention = full;
+                        ents[e].name = ml->m[full].name;
                         key_map_put(&ent_of, ml->m[full].key, e);
                     }
                 }
@@ -512,8 +719,7 @@ static int group_mentions(const struct doc *doc, const char *lang, struct mentio
             if (e < 0) {
                 e = (int)n_ents++;
                 ents[e].type = m->type;
-                ents[e].first_mention = (int)i;
-                ents[e].name_mention = (int)i;
+                ents[e].name = m->name;
             }
             key_map_put(&ent_of, m->key, e);
             m->entity = e;
@@ -523,7 +729,11 @@ static int group_mentions(const struct doc *doc, const char *lang, struct mentio
                                  ? 3.0
                                  : 1.0 + 1.0 / (1.0 + (double)m->sentence);
         }
+        rc = find_in_caps(doc, ml, ents, &ent_of);
         key_map_fini(&ent_of);
+        if (rc != 0)
+            goto done;
+        rc = -ENOMEM;
     }
     *ents_out = ents;
     *n_ents_out = n_ents;
@@ -539,7 +749,7 @@ done:
     return rc;
 }
 
-static json_t *entities_json(const struct doc *doc, const struct mention_list *ml,
+static json_t *entities_json(const struct ent_ctx *ctx, const struct doc *doc, const struct mention_list *ml,
                              const struct entity *ents, size_t n_ents)
 {
     json_t *arr = json_array();
@@ -561,10 +771,16 @@ static json_t *entities_json(const struct doc *doc, const struct mention_list *m
                 goto fail;
             }
         obj = json_pack("{s:I, s:s, s:s, s:I, s:f, s:o}", "id", (json_int_t)e, "type",
-                        ent_type_name(ents[e].type), "name", ml->m[ents[e].name_mention].name,
+                        ent_type_name(ents[e].type), "name", ents[e].name,
                         "count", (json_int_t)ents[e].count, "salience", sal, "mentions", ms);
         if (obj == NULL || json_array_append_new(arr, obj) != 0)
             goto fail;
+        if (ents[e].type == ENT_LOC) {
+            const char *iso = country_code(ctx, ents[e].name);
+
+            if (iso != NULL && json_object_set_new(obj, "country", json_string(iso)) != 0)
+                goto fail;
+        }
     }
     return arr;
 fail:
@@ -588,9 +804,9 @@ static int entities_process(void *vctx, struct doc *doc, struct errbuf *err)
     for (size_t fi = 0; model != NULL && fi < doc->n_fields && rc == 0; fi++)
         rc = tag_field(model, doc, fi, &s, &ml);
     if (rc == 0)
-        rc = group_mentions(doc, model != NULL ? model->lang : "", &ml, &ents, &n_ents);
+        rc = group_mentions(ctx, doc, model != NULL ? model->lang : "", &ml, &ents, &n_ents);
     if (rc == 0) {
-        arr = entities_json(doc, &ml, ents, n_ents);
+        arr = entities_json(ctx, doc, &ml, ents, n_ents);
         rc = doc_set_result(doc, "entities", arr);
     }
     for (size_t i = 0; i < ml.n; i++) {

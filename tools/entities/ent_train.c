@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "stages/entities/ent_model.h"
 #include "tools/entities/ent_data.h"
@@ -41,7 +42,7 @@ static uint32_t *build_lexicon(const struct ent_corpus *c, uint32_t *n_out)
 
         if (!ent_is_lower_word(t, c->tok_len[i]))
             continue;
-        ent_tokinfo_fill(&ti, t, c->tok_len[i], 1, NULL, 0);
+        ent_tokinfo_fill(&ti, t, c->tok_len[i], 1, NULL);
         lex[n++] = ent_lex_key(&ti);
     }
     qsort(lex, n, sizeof(uint32_t), cmp_u32);
@@ -52,9 +53,154 @@ static uint32_t *build_lexicon(const struct ent_corpus *c, uint32_t *n_out)
     return lex;
 }
 
+struct gaz_builder {
+    uint64_t *e; /* key << 8 | bits */
+    size_t n, cap;
+};
+
+static int gaz_add(struct gaz_builder *g, const char *tok, size_t len, unsigned bits)
+{
+    struct ent_tokinfo ti;
+
+    /* Lower-case list words ("of", "de") would fire everywhere. */
+    if (len == 0 || ent_is_lower_word(tok, len) || (unsigned char)tok[0] < 'A')
+        return 0;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 4096;
+        uint64_t *p = realloc(g->e, cap * sizeof(*p));
+
+        if (p == NULL)
+            return -ENOMEM;
+        g->e = p;
+        g->cap = cap;
+    }
+    ent_tokinfo_fill(&ti, tok, len, 1, NULL);
+    g->e[g->n++] = (uint64_t)ent_lex_key(&ti) << 8 | bits;
+    return 0;
+}
+
+/* Reads one list "KIND:PATH" (tab-separated, header line, name in the first column). KIND is
+ * first, loc, country, org, surname or demonym. */
+static int gaz_read(struct gaz_builder *g, const char *spec)
+{
+    static const char *const kinds[] = {"first", "loc", "country", "org", "surname", "demonym"};
+    const char *colon = strchr(spec, ':');
+    int kind = -1;
+    gzFile f;
+    char line[4096];
+    size_t rows = 0;
+
+    for (int k = 0; colon != NULL && k < 6; k++)
+        if (strncmp(spec, kinds[k], (size_t)(colon - spec)) == 0 &&
+            strlen(kinds[k]) == (size_t)(colon - spec))
+            kind = k;
+    if (kind < 0) {
+        fprintf(stderr, "%s: expected KIND:PATH, KIND one of first loc country org surname "
+                        "demonym\n", spec);
+        return -EINVAL;
+    }
+    f = gzopen(colon + 1, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: cannot open\n", colon + 1);
+        return -ENOENT;
+    }
+    while (gzgets(f, line, sizeof(line)) != NULL) {
+        char *cols[8], *save = NULL, *name, *words[32];
+        size_t nc = 0, nw = 0;
+
+        if (rows++ == 0)
+            continue; /* header */
+        line[strcspn(line, "\r\n")] = '\0';
+        for (char *p = line, *q; nc < 8; p = q + 1) {
+            cols[nc++] = p;
+            q = strchr(p, '\t');
+            if (q == NULL)
+                break;
+            *q = '\0';
+        }
+        name = cols[0];
+        if (kind == 4 && (nc < 5 || strcmp(cols[4], "latin") != 0))
+            continue;
+        for (char *p = name; *p; p++)
+            if (*p == '+')
+                *p = ' ';
+        for (char *w = strtok_r(name, " ", &save); w != NULL && nw < 32;
+             w = strtok_r(NULL, " ", &save))
+            words[nw++] = w;
+        if (nw == 0)
+            continue;
+        for (size_t i = 0; i < nw; i++) {
+            unsigned bits = 0;
+
+            switch (kind) {
+            case 0:
+                bits = ENT_GAZ_FIRST;
+                break;
+            case 1:
+                bits = nw == 1 ? ENT_GAZ_LOC : ENT_GAZ_LOC_PART;
+                break;
+            case 2:
+                bits = nw > 1 ? ENT_GAZ_LOC_PART
+                       : nc >= 4 && strcmp(cols[3], "capital") == 0 ? ENT_GAZ_LOC
+                                                                     : ENT_GAZ_COUNTRY;
+                break;
+            case 3:
+                bits = ENT_GAZ_ORG;
+                break;
+            case 4:
+                bits = i + 1 == nw && nw > 1 ? ENT_GAZ_SURNAME : 0;
+                break;
+            default:
+                bits = nw == 1 ? ENT_GAZ_DEMONYM : 0;
+                break;
+            }
+            if (bits != 0 && gaz_add(g, words[i], strlen(words[i]), bits) != 0) {
+                gzclose(f);
+                return -ENOMEM;
+            }
+        }
+    }
+    gzclose(f);
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts and merges the entries into lk's gazetteer arrays (new, freed by the caller). */
+static int gaz_finish(struct gaz_builder *g, uint32_t **keys, uint8_t **bits, size_t *n)
+{
+    size_t u = 0;
+
+    qsort(g->e, g->n, sizeof(uint64_t), cmp_u64);
+    *keys = malloc((g->n + 1) * sizeof(uint32_t));
+    *bits = malloc(g->n + 1);
+    if (*keys == NULL || *bits == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < g->n; i++) {
+        uint32_t k = (uint32_t)(g->e[i] >> 8);
+
+        if (u > 0 && (*keys)[u - 1] == k) {
+            (*bits)[u - 1] |= (uint8_t)(g->e[i] & 0xff);
+        } else {
+            (*keys)[u] = k;
+            (*bits)[u++] = (uint8_t)(g->e[i] & 0xff);
+        }
+    }
+    *n = u;
+    free(g->e);
+    g->e = NULL;
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: ent_train -o MODEL [-e EPOCHS] [-b BITS] [-s SEED] FORMAT:PATH...\n"
+    fprintf(stderr, "usage: ent_train -o MODEL [-e EPOCHS] [-b BITS] [-s SEED] [-g KIND:LIST]... "
+                    "FORMAT:PATH...\n"
                     "  FORMAT is bioes, conll or germeval; see tools/entities/ent_data.h\n");
 }
 
@@ -76,8 +222,17 @@ int main(int argc, char **argv)
     clock_t t0 = clock();
 
     memset(&c, 0, sizeof(c));
-    while ((opt = getopt(argc, argv, "o:e:b:s:")) != -1) {
+    struct gaz_builder gb = {0};
+    struct ent_lookup lk = {0};
+    uint32_t *gaz_key = NULL;
+    uint8_t *gaz_bits = NULL;
+
+    while ((opt = getopt(argc, argv, "o:e:b:s:g:")) != -1) {
         switch (opt) {
+        case 'g':
+            if (gaz_read(&gb, optarg) != 0)
+                return 1;
+            break;
         case 'o':
             out = optarg;
             break;
@@ -105,6 +260,15 @@ int main(int argc, char **argv)
             return 1;
     fprintf(stderr, "ent_train: %zu sentences, %zu tokens\n", c.n_sent, c.n_tok);
     lex = build_lexicon(&c, &n_lex);
+    if (gaz_finish(&gb, &gaz_key, &gaz_bits, &lk.n_gaz) != 0) {
+        fprintf(stderr, "ent_train: out of memory\n");
+        return 1;
+    }
+    lk.lex = lex;
+    lk.n_lex = n_lex;
+    lk.gaz_key = gaz_key;
+    lk.gaz_bits = gaz_bits;
+    fprintf(stderr, "ent_train: %u lexicon words, %zu gazetteer words\n", n_lex, lk.n_gaz);
     rows = (size_t)1 << bits;
     feats = malloc(c.n_tok * ENT_N_FEATS * sizeof(uint32_t));
     w = calloc(rows * ENT_N_TAGS, sizeof(float));
@@ -134,7 +298,7 @@ int main(int argc, char **argv)
 
             for (size_t i = 0; i < n; i++)
                 ent_tokinfo_fill(&ti[i], c.text + c.tok_off[first + i], c.tok_len[first + i], i,
-                                 lex, n_lex);
+                                 &lk);
             for (size_t i = 0; i < n; i++)
                 ent_features(ti, n, i, bits, feats + (first + i) * ENT_N_FEATS);
             order[s] = s;
@@ -222,7 +386,7 @@ int main(int argc, char **argv)
         for (unsigned t = 0; t < ENT_N_TAGS; t++)
             q[r * ENT_N_TAGS + t] = mx > 0 ? (int8_t)lrintf(avg[t] / scale[r]) : 0;
     }
-    if (ent_model_write(out, bits, trans, scale, q, lex, n_lex, &err) != 0) {
+    if (ent_model_write(out, bits, trans, scale, q, &lk, &err) != 0) {
         fprintf(stderr, "ent_train: %s\n", err.msg);
         return 1;
     }
@@ -238,6 +402,8 @@ int main(int argc, char **argv)
     free(bp);
     free(pred);
     free(lex);
+    free(gaz_key);
+    free(gaz_bits);
     ent_corpus_fini(&c);
     return 0;
 }
