@@ -124,3 +124,28 @@ uint64_t notify_watchdog_usec(void)
         return 0;
     return usec;
 }
+
+bool notify_health_check(struct notify_health *h, uint64_t now_ms, bool fatal, uint64_t delivered,
+                         int64_t lag)
+{
+    if (h->progress_ms == 0 || delivered != h->delivered || lag <= 0) {
+        h->delivered = delivered;
+        h->progress_ms = now_ms;
+    }
+    if (fatal)
+        return false;
+    return now_ms - h->progress_ms <= h->stall_ms;
+}
+
+int notify_watchdog_if_healthy(struct notify_health *h, uint64_t now_ms, bool fatal,
+                               uint64_t delivered, int64_t lag)
+{
+    int rc;
+
+    if (!notify_health_check(h, now_ms, fatal, delivered, lag))
+        return 0;
+    if (getenv("NOTIFY_SOCKET") == NULL)
+        return 0;
+    rc = notify_watchdog();
+    return rc < 0 ? rc : 1;
+}

@@ -164,3 +164,31 @@ Test(notify, watchdog_interval_follows_the_environment)
     setenv("WATCHDOG_USEC", "0", 1);
     cr_assert_eq(notify_watchdog_usec(), 0);
 }
+
+Test(notify, health_needs_delivery_progress_only_while_there_is_lag)
+{
+    struct notify_health h = {.stall_ms = 30000};
+
+    cr_assert(notify_health_check(&h, 1000, false, 0, 0), "idle at start is healthy");
+    cr_assert(notify_health_check(&h, 100000, false, 0, 0), "idle for long is healthy");
+    cr_assert(notify_health_check(&h, 101000, false, 0, 500), "lag appears");
+    cr_assert(notify_health_check(&h, 120000, false, 10, 490), "deliveries move");
+    cr_assert(notify_health_check(&h, 150000, false, 10, 490), "30 s without progress");
+    cr_assert_not(notify_health_check(&h, 150001, false, 10, 490), "stalled with lag");
+    cr_assert(notify_health_check(&h, 151000, false, 11, 489), "progress heals it");
+    cr_assert_not(notify_health_check(&h, 152000, true, 12, 488), "fatal error");
+    cr_assert(notify_health_check(&h, 200000, false, 12, -1), "unknown lag counts as none");
+}
+
+Test(notify, watchdog_is_withheld_while_unhealthy, .init = setup_path)
+{
+    struct notify_health h = {.stall_ms = 1000};
+
+    cr_assert_eq(notify_watchdog_if_healthy(&h, 1, false, 0, 5), 1);
+    cr_assert_str_eq(recv_msg(), "WATCHDOG=1");
+    cr_assert_eq(notify_watchdog_if_healthy(&h, 5000, false, 0, 5), 0);
+    cr_assert_eq(notify_watchdog_if_healthy(&h, 5001, true, 9, 0), 0);
+    cr_assert(socket_empty());
+    cr_assert_eq(notify_watchdog_if_healthy(&h, 6000, false, 10, 0), 1);
+    cr_assert_str_eq(recv_msg(), "WATCHDOG=1");
+}
