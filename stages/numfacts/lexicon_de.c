@@ -131,7 +131,8 @@ static const struct nf_lex de_lex[] = {
     QUAL("unter", NF_Q_LESS_THAN, 0), QUAL("knapp unter", NF_Q_LESS_THAN, 1),
     QUAL("bis zu", NF_Q_AT_MOST, 0), QUAL("höchstens", NF_Q_AT_MOST, 0),
     QUAL("maximal", NF_Q_AT_MOST, 0), QUAL("mindestens", NF_Q_AT_LEAST, 0),
-    QUAL("wenigstens", NF_Q_AT_LEAST, 0), QUAL("zumindest", NF_Q_AT_LEAST, 0),
+    QUAL("wenigstens", NF_Q_AT_LEAST, 0), QUAL("durchschnittlich", NF_Q_EXACT, 0),
+    QUAL("im schnitt", NF_Q_EXACT, 0), QUAL("genau", NF_Q_EXACT, 0), QUAL("zumindest", NF_Q_AT_LEAST, 0),
     /* markers */
     MARK("von", NF_M_FROM), MARK("zwischen", NF_M_BETWEEN), MARK("um", NF_M_BY),
     MARK("auf", NF_M_TO_CHANGE), MARK("bis", NF_M_UNTIL), MARK("und", NF_M_AND),
@@ -213,7 +214,7 @@ static const struct nf_verb de_verbs[] = {
     {"sank", -1}, {"sink", -1}, {"gesunken", -1}, {"fiel", -1}, {"fällt", -1},
     {"gefallen", -1}, {"fallen", -1}, {"rückgang", -1}, {"zurückgegangen", -1},
     {"zurückging", -1}, {"zurück", -1}, {"senk", -1}, {"gesenkt", -1}, {"reduzier", -1},
-    {"verringer", -1}, {"halbiert", -1}, {"schrumpf", -1}, {"geschrumpft", -1},
+    {"verringer", -1}, {"verlangsamt", -1}, {"halbiert", -1}, {"schrumpf", -1}, {"geschrumpft", -1},
     {"einbruch", -1}, {"brach", -1}, {"eingebrochen", -1}, {"verlor", -1}, {"verloren", -1},
     {"minus", -1}, {"kürz", -1}, {"gekürzt", -1}, {"abgebaut", -1}, {"nachgegeben", -1},
     {"verändert", 0}, {"änderte", 0},

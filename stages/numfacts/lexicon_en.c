@@ -199,7 +199,8 @@ static const struct nf_lex en_lex[] = {
     QUAL("up to", NF_Q_AT_MOST, 0), QUAL("at most", NF_Q_AT_MOST, 0),
     QUAL("no more than", NF_Q_AT_MOST, 0), QUAL("a maximum of", NF_Q_AT_MOST, 0),
     QUAL("at least", NF_Q_AT_LEAST, 0), QUAL("a minimum of", NF_Q_AT_LEAST, 0),
-    QUAL("no less than", NF_Q_AT_LEAST, 0),
+    QUAL("no less than", NF_Q_AT_LEAST, 0), QUAL("on average", NF_Q_EXACT, 0),
+    QUAL("an average of", NF_Q_EXACT, 0), QUAL("exactly", NF_Q_EXACT, 0),
     MARK("from", NF_M_FROM), MARK("between", NF_M_BETWEEN), MARK("by", NF_M_BY),
     MARK("to", NF_M_TO), MARK("and", NF_M_AND), MARK("-", NF_M_DASH), MARK("–", NF_M_DASH),
     MARK("minus", NF_M_MINUS), MARK("negative", NF_M_MINUS), MARK("since", NF_M_SINCE),
@@ -260,7 +261,7 @@ static const struct nf_verb en_verbs[] = {
     {"plung", -1}, {"cut", -1}, {"reduc", -1}, {"halv", -1}, {"sank", -1}, {"sink", -1},
     {"slid", -1}, {"slip", -1}, {"tumbl", -1}, {"lower", -1}, {"down", -1}, {"shrank", -1},
     {"shrink", -1}, {"lost", -1}, {"los", -1}, {"narrow", -1}, {"eased", -1}, {"dipped", -1},
-    {"dip", -1}, {"crash", -1}, {"chang", 0}, {"mov", 0},
+    {"dip", -1}, {"slow", -1}, {"crash", -1}, {"chang", 0}, {"mov", 0},
     {NULL, 0}};
 
 static const char *const en_cues[] = {"the", "and", "of", "to", "is", "in", "for", "with",

@@ -805,9 +805,11 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
     }
     if (num.art && a->kind != NF_K_MEASURE && a->kind != NF_K_MONEY && !num.scaled && !num.words)
         return -1;
-    if (num.art && a->kind == NF_K_MEASURE && r->t[i].fold_len == 0)
-        return -1;
     a->t1 = j;
+    /* "$4.20 a gallon", "für ein Barrel": a unit after "a" is a rate, unless it stands alone */
+    if (num.art && !num.scaled && !num.words && a->t0 == num.t0 &&
+        !(a->t0 == s0 && (j == end || (j + 1 == end && r->t[j].kind == TEXT_TOK_PUNCT))))
+        return -1;
     if (a->kind == NF_K_COUNT) {
         size_t b = num.t0;
         /* labels: "Seite 5", "Section 427", "Nr. 3" */
@@ -842,8 +844,11 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
         if (a->plain4 && a->v >= 1900 && a->v <= 2100 && a->t0 == b) {
             int cue = b > s0 && (nf_lex1(r, b - 1, end, M(NF_LEX_YEARCUE) | M(NF_LEX_MARK) |
                                                           M(NF_LEX_MONTH)) != NULL);
-            if (cue || !nf_nounish(r, j, end) ||
-                (r->t[j].flags & TEXT_F_UPPER_INITIAL && r->lang == 1)) {
+            /* "2000 Menschen", "2000 people" count; "2017 eröffnet", "2017 Olympics" do not */
+            int counted = nf_nounish(r, j, end) &&
+                          (r->lang == 0 ? (r->t[j].flags & TEXT_F_UPPER_INITIAL) != 0
+                                        : (r->t[j].flags & TEXT_F_UPPER_INITIAL) == 0);
+            if (cue || !counted) {
                 a->kind = NF_K_YEAR;
                 a->grain = NF_G_YEAR;
                 a->y = (int)a->v;
@@ -933,7 +938,7 @@ static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end
         k++;
     }
     if ((m = nf_month_at(r, k, end)) != 0) {
-        int prev_cue = i > s0 && nf_lex1(r, i - 1, end, M(NF_LEX_MARK)) != NULL;
+        int prev_cue = i > s0 && nf_lex1(r, i - 1, end, M(NF_LEX_MARK) | M(NF_LEX_YEARCUE)) != NULL;
         k++;
         if ((d = nf_day_at(r, k, end, &nx)) != 0 && nf_year_at(r, k, end) == 0) {
             k = nx;
@@ -1399,6 +1404,9 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
         }
         if (form == 0 && has_verb) {
             if (pre == NF_M_BY)
+                form = 2, by = a;
+            else if (pre == 0 && a->t0 > s0 && verb == a->t0 && a->kind != NF_K_COUNT &&
+                     nf_verb_dir(r, a->t0 - 1) != 0 && !(r->t[a->t0 - 1].flags & TEXT_F_UPPER_INITIAL))
                 form = 2, by = a;
             else if (pre == NF_M_TO_CHANGE || (pre == NF_M_TO && a->t0 > s0))
                 form = 2, to = a;
