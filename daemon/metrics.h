@@ -84,8 +84,8 @@ struct metrics_registry *metrics_default(void);
 void metrics_on_consume(size_t bytes);
 /* A message was delivered to the output topic (successful delivery report). */
 void metrics_on_produce(void);
-/* A message went to the dead-letter topic; reason is a short bounded word such as
- * "invalid_json", "invalid_utf8", "too_large", "stage_error" (borrowed). */
+/* A message was delivered to the dead-letter topic; reason is article_reason_name()
+ * ("not_json", "oversized", ...), borrowed. */
 void metrics_on_deadletter(const char *reason);
 /* A delivery report failed; error is rd_kafka_err2name(err) (borrowed). */
 void metrics_on_delivery_error(const char *error);

@@ -181,8 +181,8 @@ Test(metrics, standard_set_counts_what_the_daemon_reports)
     metrics_on_consume(100);
     metrics_on_consume(50);
     metrics_on_produce();
-    metrics_on_deadletter("invalid_json");
-    metrics_on_deadletter("invalid_json");
+    metrics_on_deadletter("not_json");
+    metrics_on_deadletter("not_json");
     metrics_on_delivery_error("_MSG_TIMED_OUT");
     metrics_on_stage("lang", 0.0002, false);
     metrics_on_stage("entities", 0.003, true);
@@ -199,7 +199,7 @@ Test(metrics, standard_set_counts_what_the_daemon_reports)
     assert_line(text, "enrichd_consumer_messages_total 2");
     assert_line(text, "enrichd_consumer_bytes_total 150");
     assert_line(text, "enrichd_producer_messages_total 1");
-    assert_line(text, "enrichd_deadletter_messages_total{reason=\"invalid_json\"} 2");
+    assert_line(text, "enrichd_deadletter_messages_total{reason=\"not_json\"} 2");
     assert_line(text, "enrichd_producer_delivery_errors_total{error=\"_MSG_TIMED_OUT\"} 1");
     assert_line(text, "enrichd_stage_documents_total{stage=\"lang\",result=\"ok\"} 1");
     assert_line(text, "enrichd_stage_documents_total{stage=\"entities\",result=\"error\"} 1");
@@ -260,7 +260,7 @@ Test(metrics, summarises_the_standard_set_for_a_status_line)
         metrics_on_consume(10);
     metrics_on_produce();
     metrics_on_deadletter("oversized");
-    metrics_on_deadletter("invalid_json");
+    metrics_on_deadletter("not_json");
     metrics_set_inflight(3, 30);
     metrics_set_paused_partitions(1);
     cr_assert_eq(metrics_update_from_rdkafka_stats(stats_two_partitions), 0);
