@@ -136,11 +136,17 @@ static void label_copy(char dst[METRICS_LABEL_MAX], const char *v)
     snprintf(dst, METRICS_LABEL_MAX, "%s", v != NULL ? v : "");
 }
 
+/* True when a stored label equals v truncated as label_copy would (NULL reads as ""). */
+static bool label_eq(const char *stored, const char *v)
+{
+    return strncmp(stored, v != NULL ? v : "", METRICS_LABEL_MAX - 1) == 0;
+}
+
 /* Finds the series for (v1, v2) among the first n slots; NULL when absent. */
-static struct series *series_scan(struct metric *m, size_t n, const char *k1, const char *k2)
+static struct series *series_scan(struct metric *m, size_t n, const char *v1, const char *v2)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(m->series[i].v1, k1) == 0 && strcmp(m->series[i].v2, k2) == 0)
+        if (label_eq(m->series[i].v1, v1) && label_eq(m->series[i].v2, v2))
             return &m->series[i];
     return NULL;
 }
@@ -149,24 +155,23 @@ static struct series *series_scan(struct metric *m, size_t n, const char *k1, co
  * when the family is full); NULL when absent and !create. */
 static struct series *series_get(struct metric *m, const char *v1, const char *v2, bool create)
 {
-    char k1[METRICS_LABEL_MAX], k2[METRICS_LABEL_MAX];
     struct series *s;
     size_t n;
 
     if (m->label1 == NULL)
         return &m->series[0];
-    label_copy(k1, v1);
-    label_copy(k2, m->label2 != NULL ? v2 : NULL);
-    s = series_scan(m, atomic_load_explicit(&m->n, memory_order_acquire), k1, k2);
+    if (m->label2 == NULL)
+        v2 = NULL;
+    s = series_scan(m, atomic_load_explicit(&m->n, memory_order_acquire), v1, v2);
     if (s != NULL || !create)
         return s;
     pthread_mutex_lock(&m->lock);
     n = atomic_load_explicit(&m->n, memory_order_relaxed);
-    s = series_scan(m, n, k1, k2);
+    s = series_scan(m, n, v1, v2);
     if (s == NULL && n < m->capacity) {
         s = &m->series[n];
-        memcpy(s->v1, k1, sizeof(k1));
-        memcpy(s->v2, k2, sizeof(k2));
+        label_copy(s->v1, v1);
+        label_copy(s->v2, v2);
         atomic_store(&s->live, m->type != METRIC_GAUGE);
         /* Readers scan without the lock: the labels are written before the slot counts. */
         atomic_store_explicit(&m->n, n + 1, memory_order_release);

@@ -84,6 +84,26 @@ Test(metrics, keeps_one_series_per_label_value_and_escapes_it)
     metrics_registry_free(reg);
 }
 
+Test(metrics, truncates_long_label_values_to_one_series)
+{
+    struct metrics_registry *reg = metrics_registry_new();
+    struct metric *c = metrics_add(reg, METRIC_COUNTER, "enrichd_test_t_total", "t", "topic", NULL,
+                                   4, NULL, 0);
+    char a[300], b[300];
+
+    memset(a, 'x', sizeof(a) - 1);
+    a[sizeof(a) - 1] = '\0';
+    memcpy(b, a, sizeof(b));
+    b[200] = 'y'; /* differs only after the kept prefix */
+    metrics_counter_add(c, a, NULL, 1);
+    metrics_counter_add(c, b, NULL, 1);
+    a[METRICS_LABEL_MAX - 1] = '\0';
+    cr_assert_eq(metrics_counter_get(c, a, NULL), 2);
+    a[10] = '\0';
+    cr_assert_eq(metrics_counter_get(c, a, NULL), 0);
+    metrics_registry_free(reg);
+}
+
 Test(metrics, sends_values_beyond_capacity_to_an_other_series)
 {
     struct metrics_registry *reg = metrics_registry_new();
