@@ -136,9 +136,17 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
 
     while (at < len && n < ENT_MAX_CP) {
         uint32_t cp = next_cp((const unsigned char *)tok, len, &at);
-        const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
-        uint32_t cls = shape_class(cp, p);
-        uint32_t lc;
+        uint32_t cls, lc;
+
+        /* ASCII fast path; same answers as utf8proc gives. */
+        if (cp < 0x80) {
+            cls = cp >= 'A' && cp <= 'Z'   ? 'X'
+                  : cp >= 'a' && cp <= 'z' ? 'x'
+                  : cp >= '0' && cp <= '9' ? 'd'
+                                           : cp;
+        } else {
+            cls = shape_class(cp, utf8proc_get_property((utf8proc_int32_t)cp));
+        }
 
         if (cls == 'X' || cls == 'x') {
             letters++;
@@ -153,7 +161,7 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
         }
         if (cp == '-' && n > 0 && at < len)
             cap |= ENT_CAP_HYPHEN;
-        lc = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+        lc = cp < 0x80 ? (cls == 'X' ? cp + 32 : cp) : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
         hw = fnv_step(hw, cp);
         hl = fnv_step(hl, lc);
         low[n++] = lc;
@@ -278,13 +286,16 @@ void ent_viterbi(const float *em, size_t n, const float *trans, uint8_t *bp, uin
 {
     float cur[ENT_N_TAGS], next[ENT_N_TAGS];
     const float neg = -1e30f;
-    unsigned char ok[ENT_N_TAGS][ENT_N_TAGS];
+    unsigned char prev[ENT_N_TAGS][ENT_N_TAGS], n_prev[ENT_N_TAGS];
 
     if (n == 0)
         return;
-    for (unsigned p = 0; p < ENT_N_TAGS; p++)
-        for (unsigned t = 0; t < ENT_N_TAGS; t++)
-            ok[p][t] = (unsigned char)ent_transition_ok(p, t);
+    for (unsigned t = 0; t < ENT_N_TAGS; t++) {
+        n_prev[t] = 0;
+        for (unsigned p = 0; p < ENT_N_TAGS; p++)
+            if (ent_transition_ok(p, t))
+                prev[t][n_prev[t]++] = (unsigned char)p;
+    }
     for (unsigned t = 0; t < ENT_N_TAGS; t++)
         cur[t] = ent_transition_ok(ENT_N_TAGS, t)
                      ? trans[ENT_N_TAGS * ENT_N_TAGS + t] + em[t]
@@ -296,10 +307,11 @@ void ent_viterbi(const float *em, size_t n, const float *trans, uint8_t *bp, uin
             float best = neg;
             unsigned arg = 0;
 
-            for (unsigned p = 0; p < ENT_N_TAGS; p++) {
+            for (unsigned k = 0; k < n_prev[t]; k++) {
+                unsigned p = prev[t][k];
                 float s;
 
-                if (cur[p] <= neg || !ok[p][t])
+                if (cur[p] <= neg)
                     continue;
                 s = cur[p] + trans[p * ENT_N_TAGS + t];
                 if (s > best) {
