@@ -68,8 +68,13 @@ struct vtok {
     uint32_t fold;     /* offset of the folded text in nf_run.fold */
     uint32_t fold_len;
     uint32_t hash;
+    uint32_t types; /* bit per enum nf_lex_type of the rows whose first word this is */
+    double word_value; /* cached nf_word_value result */
     uint16_t flags;
     uint8_t kind;
+    int8_t verb;       /* cached nf_verb_dir: -2 none, -1, 0, +1; 3 not yet known */
+    int8_t word_state; /* cached nf_word_value: 0 not yet known, 1 number, 2 number needing a
+                          determiner, 3 not a number */
 };
 
 /* Per-field scratch of one process call. */
@@ -114,24 +119,38 @@ static uint32_t nf_hash(const char *s, size_t n)
     return h;
 }
 
-/* Folds s[0..n) into out (cap bytes): ASCII lower-cased by hand, the rest with text_fold. */
+/* Folds s[0..n) into out (cap bytes) like text_fold does: ASCII and Latin-1 by hand ("Ä" to
+ * "ä", "ß" to "ss"), anything else through text_fold (which allocates). */
 static long nf_fold(const char *s, size_t n, char *out, size_t cap)
 {
-    int ascii = 1;
+    size_t o = 0;
 
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80) {
-            ascii = 0;
-            break;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 && c != 0xC2 && c != 0xC3 && c != 0xE2 && (c & 0xC0) != 0x80)
+            return text_fold(s, n, out, cap);
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (o + 3 > cap)
+            return -ENOSPC;
+        if (c >= 'A' && c <= 'Z') {
+            out[o++] = (char)(c - 'A' + 'a');
+        } else if (c == 0xC3 && i + 1 < n) {
+            unsigned char d = (unsigned char)s[++i];
+            if (d == 0x9F) {
+                out[o++] = 's';
+                out[o++] = 's';
+            } else {
+                out[o++] = (char)c;
+                out[o++] = (char)(d >= 0x80 && d <= 0x9E && d != 0x97 ? d + 0x20 : d);
+            }
+        } else {
+            out[o++] = (char)c;
         }
-    if (!ascii)
-        return text_fold(s, n, out, cap);
-    if (n + 1 > cap)
-        return -ENOSPC;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
-    out[n] = '\0';
-    return (long)n;
+    }
+    out[o] = '\0';
+    return (long)o;
 }
 
 static char *nf_fold_dup(const char *s)
@@ -293,7 +312,8 @@ static const char *nf_tf(const struct nf_run *r, size_t i)
 
 static int nf_is(const struct nf_run *r, size_t i, const char *s)
 {
-    return r->t[i].fold_len == strlen(s) && memcmp(nf_tf(r, i), s, r->t[i].fold_len) == 0;
+    return r->t[i].fold_len > 0 && nf_tf(r, i)[0] == s[0] && r->t[i].fold_len == strlen(s) &&
+           memcmp(nf_tf(r, i), s, r->t[i].fold_len) == 0;
 }
 
 static int nf_glued(const struct nf_run *r, size_t i)
@@ -310,7 +330,7 @@ static const struct nf_entry *nf_match(const struct nf_run *r, size_t i, size_t 
     const struct nf_entry *best = NULL;
     size_t best_n = 0;
 
-    if (i >= end || r->t[i].fold_len == 0)
+    if (i >= end || r->t[i].fold_len == 0 || (r->t[i].types & mask) == 0)
         return NULL;
     for (int32_t k = ctx->bucket[r->t[i].hash % NF_BUCKETS]; k >= 0; k = ctx->e[k].next) {
         const struct nf_entry *e = &ctx->e[k];
@@ -474,7 +494,7 @@ static double nf_compound(const struct nf_ctx *ctx, int l, const char *s, size_t
         const struct nf_morph *best = NULL;
         for (size_t k = 0; k < ctx->n_morph[l]; k++) {
             const struct nf_morph *m = &ctx->morph[l][k];
-            if (m->len <= n - i && memcmp(s + i, m->form, m->len) == 0 &&
+            if (m->form[0] == s[i] && m->len <= n - i && memcmp(s + i, m->form, m->len) == 0 &&
                 (best == NULL || m->len > best->len))
                 best = m;
         }
@@ -496,7 +516,8 @@ static double nf_compound(const struct nf_ctx *ctx, int l, const char *s, size_t
 }
 
 /* Value of one spelled-out number token; *det set when it needs "a"/a number before it. */
-static int nf_word_value(const struct nf_run *r, size_t i, size_t end, double *v, int *det)
+static int nf_word_value_uncached(const struct nf_run *r, size_t i, size_t end, double *v,
+                                  int *det)
 {
     const struct nf_lex *x = nf_lex1(r, i, end, M(NF_LEX_NUM));
     const char *s = nf_tf(r, i);
@@ -545,6 +566,29 @@ static int nf_word_value(const struct nf_run *r, size_t i, size_t end, double *v
         }
     }
     return -1;
+}
+
+static int nf_word_value(const struct nf_run *r, size_t i, size_t end, double *v, int *det)
+{
+    struct vtok *t = &r->t[i];
+
+    if (t->word_state == 0) {
+        if (t->kind != TEXT_TOK_WORD || !(t->flags & TEXT_F_HAS_ALPHA)) {
+            t->word_state = 3;
+        } else {
+            int d = 0;
+            double x = 0;
+            int rc = nf_word_value_uncached(r, i, r->n, &x, &d);
+            t->word_state = rc != 0 ? 3 : d ? 2 : 1;
+            t->word_value = x;
+        }
+    }
+    (void)end;
+    if (t->word_state == 3)
+        return -1;
+    *v = t->word_value;
+    *det = t->word_state == 2;
+    return 0;
 }
 
 /* Parses the number at token i: digits, fraction "1/2", number words, "a dozen", "eine
@@ -1045,7 +1089,7 @@ struct nf_fact {
 };
 
 /* Direction of a change verb or noun at token k, or -2 when it is none. */
-static int nf_verb_dir(const struct nf_run *r, size_t k)
+static int nf_verb_dir_uncached(const struct nf_run *r, size_t k)
 {
     if (r->t[k].kind != TEXT_TOK_WORD)
         return -2;
@@ -1053,11 +1097,20 @@ static int nf_verb_dir(const struct nf_run *r, size_t k)
     size_t n = r->t[k].fold_len;
     for (int l = 0; l < NF_N_LANGS; l++)
         for (const struct nf_verb *v = nf_langs[l]->verbs; v->stem != NULL; v++) {
+            if (v->stem[0] != s[0])
+                continue;
             size_t sl = strlen(v->stem);
             if (sl <= n && memcmp(s, v->stem, sl) == 0)
                 return v->dir;
         }
     return -2;
+}
+
+static int nf_verb_dir(const struct nf_run *r, size_t k)
+{
+    if (r->t[k].verb == 3)
+        r->t[k].verb = (int8_t)nf_verb_dir_uncached(r, k);
+    return r->t[k].verb;
 }
 
 /* Nearest change verb in the sentence [s0, s1) to tokens [a, b); index + 1 or 0. */
@@ -1376,9 +1429,12 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
             else if (b->t0 == a->t1 && b->qual == NF_Q_AT_MOST && nf_is(r, b->t0, "bis"))
                 mid = NF_M_UNTIL;
         }
-        if (verb_cache == SIZE_MAX)
+        /* the sentence's change verb, looked for only when a change is possible */
+        int may_change = mid != 0 || pre == NF_M_BY || pre == NF_M_TO_CHANGE || pre == NF_M_TO ||
+                         (pre == 0 && (a->kind == NF_K_PERCENT || a->kind == NF_K_PP));
+        if (verb_cache == SIZE_MAX && may_change)
             verb_cache = nf_find_verb(r, s0, s1, a->t0, a->t0);
-        size_t verb = verb_cache;
+        size_t verb = may_change ? verb_cache : 0;
         int has_verb = verb != 0;
         int form = 0;
         struct nf_atom *from = NULL, *to = NULL, *by = NULL;
@@ -1395,8 +1451,9 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
                        (pre != NF_M_BY && pre != NF_M_TO_CHANGE && pre != NF_M_TO &&
                         (mid == NF_M_UNTIL || mid == NF_M_DASH || (mid == NF_M_TO && !has_verb)))) {
                 form = 1, from = a, to = b;
-            } else if (mid == NF_M_TO && has_verb && a->kind == NF_K_PERCENT &&
-                       b->kind != NF_K_PERCENT) {
+            } else if (mid == NF_M_TO && has_verb &&
+                       ((a->kind == NF_K_PERCENT && b->kind != NF_K_PERCENT) ||
+                        (a->kind == NF_K_PP && b->kind != NF_K_PP))) {
                 form = 2, by = a, to = b;
             } else if (mid == NF_M_TO_CHANGE || mid == NF_M_TO) {
                 form = 2, from = a, to = b;
@@ -1405,7 +1462,8 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
         if (form == 0 && has_verb) {
             if (pre == NF_M_BY)
                 form = 2, by = a;
-            else if (pre == 0 && a->t0 > s0 && verb == a->t0 && a->kind != NF_K_COUNT &&
+            else if (pre == 0 && a->t0 > s0 && verb == a->t0 &&
+                     (a->kind == NF_K_PERCENT || a->kind == NF_K_PP) &&
                      nf_verb_dir(r, a->t0 - 1) != 0 && !(r->t[a->t0 - 1].flags & TEXT_F_UPPER_INITIAL))
                 form = 2, by = a;
             else if (pre == NF_M_TO_CHANGE || (pre == NF_M_TO && a->t0 > s0))
@@ -1463,8 +1521,8 @@ static int nf_vtoks(struct nf_run *r)
     r->n = 0;
     for (size_t i = 0; i < f->n_tokens; i++) {
         const struct text_token *tk = &f->tokens[i];
-        struct vtok v = {tk->start_byte, tk->end_byte, tk->start_cp, tk->end_cp, 0, 0, 0,
-                         tk->flags, tk->kind};
+        struct vtok v = {tk->start_byte, tk->end_byte, tk->start_cp, tk->end_cp, 0, 0, 0, 0,
+                         0, tk->flags, tk->kind, 3, 0};
         const char *s = f->data + tk->start_byte;
         size_t n = tk->end_byte - tk->start_byte;
         size_t split = 0;
@@ -1502,6 +1560,10 @@ static int nf_vtoks(struct nf_run *r)
                     k--;
                 w.fold_len = (uint32_t)k;
                 w.hash = nf_hash(r->fold + fl, (size_t)k);
+                w.types = 0;
+                for (int32_t e = r->ctx->bucket[w.hash % NF_BUCKETS]; e >= 0; e = r->ctx->e[e].next)
+                    if (r->ctx->e[e].hash == w.hash)
+                        w.types |= 1u << r->ctx->e[e].lex->type;
                 fl += (size_t)k + 1;
             }
             r->t[r->n++] = w;
