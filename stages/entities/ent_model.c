@@ -202,7 +202,22 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
         ti->h_suf[k] = mix64(hx ^ ((k + 1) << 8));
     }
     ti->gaz = 0;
-    if (lk != NULL) {
+    if (lk != NULL && lk->slots != NULL) {
+        uint32_t key = ent_lex_key(ti);
+
+        for (size_t k = (key * 0x9e3779b1u) & lk->slot_mask;; k = (k + 1) & lk->slot_mask) {
+            const struct ent_word_slot *sl = &lk->slots[k];
+
+            if (!sl->used)
+                break;
+            if (sl->key == key) {
+                ti->gaz = sl->bits;
+                if (sl->lower)
+                    cap |= ENT_CAP_SEEN_LOWER;
+                break;
+            }
+        }
+    } else if (lk != NULL) {
         if (lex_has(lk->lex, lk->n_lex, ent_lex_key(ti)))
             cap |= ENT_CAP_SEEN_LOWER;
         if (lk->n_gaz > 0)
@@ -383,7 +398,8 @@ int ent_model_tag(const struct ent_model *m, const char *const *tok, const size_
         return 0;
     if (ent_scratch_reserve(s, n) != 0)
         return -ENOMEM;
-    struct ent_lookup lk = {m->lex, m->n_lex, m->gaz_key, m->gaz_bits, m->n_gaz};
+    struct ent_lookup lk = {m->slots, m->slot_mask, m->lex, m->n_lex, m->gaz_key, m->gaz_bits,
+                            m->n_gaz};
 
     for (size_t i = 0; i < n; i++)
         ent_tokinfo_fill(&s->ti[i], tok[i], len[i], i, &lk);
@@ -456,7 +472,36 @@ void ent_model_free(struct ent_model *m)
     free(m->lex);
     free(m->gaz_key);
     free(m->gaz_bits);
+    free(m->slots);
     free(m);
+}
+
+static struct ent_word_slot *slot_for(struct ent_model *m, uint32_t key)
+{
+    for (size_t k = (key * 0x9e3779b1u) & m->slot_mask;; k = (k + 1) & m->slot_mask)
+        if (!m->slots[k].used || m->slots[k].key == key) {
+            m->slots[k].used = 1;
+            m->slots[k].key = key;
+            return &m->slots[k];
+        }
+}
+
+/* Builds the open-addressing hash of lexicon and gazetteer keys (at most half full). */
+static int build_slots(struct ent_model *m)
+{
+    size_t cap = 16;
+
+    while (cap < 2 * ((size_t)m->n_lex + m->n_gaz))
+        cap *= 2;
+    m->slots = calloc(cap, sizeof(*m->slots));
+    if (m->slots == NULL)
+        return -ENOMEM;
+    m->slot_mask = cap - 1;
+    for (uint32_t i = 0; i < m->n_lex; i++)
+        slot_for(m, m->lex[i])->lower = 1;
+    for (uint32_t i = 0; i < m->n_gaz; i++)
+        slot_for(m, m->gaz_key[i])->bits = m->gaz_bits[i];
+    return 0;
 }
 
 int ent_model_load(struct ent_model **out, const char *path, const char *lang, struct errbuf *err)
@@ -523,6 +568,10 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
         m->rows[r].scale = scale[r];
         memcpy(m->rows[r].q, q + r * ENT_N_TAGS, ENT_N_TAGS);
         memset(m->rows[r].pad, 0, sizeof(m->rows[r].pad));
+    }
+    if (build_slots(m) != 0) {
+        rc = errbuf_set(err, -ENOMEM, "%s: out of memory", path);
+        goto fail;
     }
     free(scale);
     free(q);

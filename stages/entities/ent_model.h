@@ -70,6 +70,8 @@ struct ent_model {
     uint32_t n_gaz;   /* entries of gaz_key and gaz_bits */
     uint32_t *gaz_key;/* owned: sorted keys of gazetteer tokens */
     uint8_t *gaz_bits;/* owned: ENT_GAZ_* bits per key */
+    struct ent_word_slot *slots; /* owned: hash of lex and gaz keys, slot_mask + 1 slots */
+    size_t slot_mask;
 };
 
 /* Per-call working memory for ent_model_tag; zero-initialise, free with ent_scratch_fini. */
@@ -84,8 +86,20 @@ struct ent_scratch {
 int ent_scratch_reserve(struct ent_scratch *s, size_t n);
 void ent_scratch_fini(struct ent_scratch *s);
 
-/* Word lists the features consult (all borrowed; arrays sorted by key; may be empty). */
+/* One slot of the load-time hash of lexicon and gazetteer keys. */
+struct ent_word_slot {
+    uint32_t key;   /* lexicon/gazetteer key; 0 with bits 0 marks an empty slot */
+    uint8_t bits;   /* ENT_GAZ_* bits */
+    uint8_t lower;  /* 1 when the word was seen lower case */
+    uint8_t used;
+    uint8_t pad;
+};
+
+/* Word lists the features consult (all borrowed; arrays sorted by key; may be empty). When
+ * slots is set, it answers instead of the sorted arrays (one probe instead of a search). */
 struct ent_lookup {
+    const struct ent_word_slot *slots;
+    size_t slot_mask;
     const uint32_t *lex;      /* keys of words seen lower case in training */
     size_t n_lex;
     const uint32_t *gaz_key;  /* keys of gazetteer tokens */
