@@ -303,3 +303,86 @@ Test(numfacts, picks_rules_from_cue_words_without_a_language)
     json_decref(en);
     json_decref(de);
 }
+
+/* Does predicted fact g give the expected fact e's value (or from/to/by) and unit? */
+static int matches(json_t *e, json_t *g)
+{
+    static const char *const keys[] = {"from", "to", "by"};
+    json_t *ev = json_object_get(e, "value"), *gv = json_object_get(g, "value");
+    int any = 0;
+
+    if (ev != NULL) {
+        if (json_is_string(ev))
+            return json_is_string(gv) && strcmp(json_string_value(ev), json_string_value(gv)) == 0;
+        if (!json_is_number(gv) ||
+            fabs(json_number_value(gv) - json_number_value(ev)) > 1e-6 * fabs(json_number_value(ev)))
+            return 0;
+        any = 1;
+    }
+    for (size_t k = 0; k < 3; k++) {
+        json_t *x = json_object_get(e, keys[k]);
+        if (x == NULL)
+            continue;
+        json_t *y = json_object_get(json_object_get(g, keys[k]), "value");
+        if (!json_is_number(y) ||
+            fabs(json_number_value(y) - json_number_value(x)) > 1e-6 * fabs(json_number_value(x)))
+            return 0;
+        any = 1;
+    }
+    json_t *eu = json_object_get(e, "unit"), *gu = json_object_get(g, "unit");
+    if (json_is_string(eu) != json_is_string(gu) ||
+        (json_is_string(eu) && strcmp(json_string_value(eu), json_string_value(gu)) != 0))
+        return 0;
+    return any;
+}
+
+/* Precision and recall of value+unit over a dev set file. */
+static void score_file(const char *name, double *p, double *r)
+{
+    char path[512];
+    FILE *fp;
+    char *line = NULL;
+    size_t cap = 0, tp = 0, n_pred = 0, n_exp = 0;
+
+    snprintf(path, sizeof(path), "%s/tests/data/%s", ENRICHD_SOURCE_DIR, name);
+    fp = fopen(path, "r");
+    cr_assert_not_null(fp, "%s", path);
+    while (getline(&line, &cap, fp) > 0) {
+        json_t *ex = json_loads(line, 0, NULL);
+        cr_assert_not_null(ex);
+        json_t *got = run(json_string_value(json_object_get(ex, "text")),
+                          json_string_value(json_object_get(ex, "lang")),
+                          json_string_value(json_object_get(ex, "published_at")));
+        json_t *exp = json_object_get(ex, "facts");
+        char used[64] = {0};
+        size_t i;
+        json_t *e;
+        json_array_foreach(exp, i, e)
+        {
+            for (size_t k = 0; k < json_array_size(got) && k < sizeof(used); k++)
+                if (!used[k] && matches(e, json_array_get(got, k))) {
+                    used[k] = 1;
+                    tp++;
+                    break;
+                }
+        }
+        n_pred += json_array_size(got);
+        n_exp += json_array_size(exp);
+        json_decref(got);
+        json_decref(ex);
+    }
+    free(line);
+    fclose(fp);
+    *p = n_pred ? (double)tp / (double)n_pred : 0;
+    *r = n_exp ? (double)tp / (double)n_exp : 0;
+}
+
+Test(numfacts, keeps_value_and_unit_precision_and_recall_on_the_news_dev_sets)
+{
+    double p, r;
+
+    score_file("numfacts_news.jsonl", &p, &r);
+    cr_assert(p >= 0.95 && r >= 0.95, "numfacts_news: P=%.3f R=%.3f", p, r);
+    score_file("numfacts_news_fresh.jsonl", &p, &r);
+    cr_assert(p >= 0.92 && r >= 0.92, "numfacts_news_fresh: P=%.3f R=%.3f", p, r);
+}

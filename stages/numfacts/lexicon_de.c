@@ -171,7 +171,7 @@ static const struct nf_lex de_lex[] = {
     TAG("abb", NF_LEX_LABEL, 0), TAG("abbildung", NF_LEX_LABEL, 0), TAG("zimmer", NF_LEX_LABEL, 0),
     TAG("gleis", NF_LEX_LABEL, 0), TAG("linie", NF_LEX_LABEL, 0), TAG("flug", NF_LEX_LABEL, 0),
     TAG("version", NF_LEX_LABEL, 0), TAG("tel", NF_LEX_LABEL, 0), TAG("telefon", NF_LEX_LABEL, 0),
-    TAG("kw", NF_LEX_LABEL, 0), TAG("platz", NF_LEX_LABEL, 0), TAG("bundesstraße", NF_LEX_LABEL, 0),
+    TAG("kw", NF_LEX_LABEL, 0), TAG("kategorie", NF_LEX_LABEL, 0), TAG("stufe", NF_LEX_LABEL, 0), TAG("platz", NF_LEX_LABEL, 0), TAG("bundesstraße", NF_LEX_LABEL, 0),
     TAG("jahr", NF_LEX_YEARCUE, 0), TAG("jahres", NF_LEX_YEARCUE, 0),
     TAG("ende", NF_LEX_YEARCUE, 0), TAG("anfang", NF_LEX_YEARCUE, 0),
     TAG("mitte", NF_LEX_YEARCUE, 0), TAG("herbst", NF_LEX_YEARCUE, 0),

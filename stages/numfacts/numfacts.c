@@ -866,6 +866,37 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
             return -1;
         if (j < end && r->t[j].kind == TEXT_TOK_NUMBER)
             return -1;
+        if (b > s0 && r->t[b - 1].kind == TEXT_TOK_NUMBER)
+            return -1; /* "0800 555 111" */
+        /* "19th", "125th": an ordinal */
+        if (!a->words && j < end && nf_glued(r, j) &&
+            (nf_is(r, j, "st") || nf_is(r, j, "nd") || nf_is(r, j, "rd") || nf_is(r, j, "th") ||
+             nf_is(r, j, "te") || nf_is(r, j, "ter") || nf_is(r, j, "ten"))) {
+            a->kind = NF_K_ORDINAL;
+            a->t1 = j + 1;
+            return 0;
+        }
+        /* "17-year-old", "10-Jahres-Plan": the number measures the compound's first word */
+        if (!a->words && j + 1 < end && nf_is(r, j, "-") && nf_glued(r, j) && nf_glued(r, j + 1) &&
+            r->t[j + 1].kind == TEXT_TOK_WORD) {
+            const char *w = nf_tf(r, j + 1);
+            const char *h = memchr(w, '-', r->t[j + 1].fold_len);
+            size_t wl = h ? (size_t)(h - w) : r->t[j + 1].fold_len;
+            const struct nf_lex *u = NULL;
+            for (int l = 0; l < NF_N_LANGS && u == NULL; l++)
+                for (const struct nf_lex *x = nf_langs[l]->lex; x->form != NULL; x++)
+                    if ((x->type == NF_LEX_DUR || x->type == NF_LEX_UNIT) &&
+                        strlen(x->form) == wl && memcmp(x->form, w, wl) == 0) {
+                        u = x;
+                        break;
+                    }
+            if (u == NULL)
+                return -1;
+            a->unit = u;
+            a->kind = u->type == NF_LEX_DUR ? NF_K_DURATION : NF_K_MEASURE;
+            a->t1 = j + 2;
+            return 0;
+        }
         if (j < end && (nf_is(r, j, "uhr") || nf_is(r, j, "a.m") || nf_is(r, j, "p.m") ||
                         nf_is(r, j, "am") || nf_is(r, j, "pm")) && !a->words)
             return -1;
@@ -892,7 +923,11 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
             int counted = nf_nounish(r, j, end) &&
                           (r->lang == 0 ? (r->t[j].flags & TEXT_F_UPPER_INITIAL) != 0
                                         : (r->t[j].flags & TEXT_F_UPPER_INITIAL) == 0);
-            if (cue || !counted) {
+            /* "Act 2017", "Euro 2024": a name's year */
+            int named = b > s0 && r->t[b - 1].kind == TEXT_TOK_WORD &&
+                        (r->t[b - 1].flags & TEXT_F_UPPER_INITIAL) &&
+                        !(r->t[b - 1].flags & TEXT_F_SENT_START);
+            if (cue || named || !counted) {
                 a->kind = NF_K_YEAR;
                 a->grain = NF_G_YEAR;
                 a->y = (int)a->v;
@@ -936,7 +971,9 @@ static int nf_month_at(const struct nf_run *r, size_t k, size_t end)
     if (x == NULL)
         return 0;
     /* English "may", "march" are verbs when lower case */
-    if (r->t[k].kind != TEXT_TOK_WORD || !(r->t[k].flags & TEXT_F_UPPER_INITIAL))
+    if (r->t[k].kind != TEXT_TOK_WORD ||
+        (!(r->t[k].flags & TEXT_F_UPPER_INITIAL) &&
+         (nf_is(r, k, "may") || nf_is(r, k, "march") || nf_is(r, k, "mar"))))
         return 0;
     return x->arg;
 }
@@ -951,6 +988,39 @@ static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end
     const struct nf_lex *x;
 
     a->kind = NF_K_DATE;
+    if (r->t[i].kind == TEXT_TOK_NUMBER) {
+        const char *p = r->f->data + r->t[i].sb;
+        size_t n = r->t[i].eb - r->t[i].sb;
+        int dd, dm;
+        char tail;
+        /* "15.2." and "am 10.10.": day and month with a closing dot */
+        if (n >= 3 && n <= 5 && i + 1 < end && nf_is(r, i + 1, ".") && nf_glued(r, i + 1) &&
+            sscanf(p, "%2d.%2d%c", &dd, &dm, &tail) == 3 && tail == '.' && dd >= 1 && dd <= 31 &&
+            dm >= 1 && dm <= 12 && memchr(p, ',', n) == NULL) {
+            a->grain = NF_G_DAY;
+            a->d = dd;
+            a->m = dm;
+            k = i + 2;
+            if ((a->y = nf_year_at(r, k, end)) != 0)
+                k++;
+            goto resolve;
+        }
+        /* "2018-08-31" */
+        if (n == 4 && i + 4 < end && nf_is(r, i + 1, "-") && nf_is(r, i + 3, "-") &&
+            nf_glued(r, i + 1) && nf_glued(r, i + 2) && nf_glued(r, i + 3) && nf_glued(r, i + 4) &&
+            r->t[i + 2].kind == TEXT_TOK_NUMBER && r->t[i + 4].kind == TEXT_TOK_NUMBER &&
+            r->t[i + 2].eb - r->t[i + 2].sb <= 2 && r->t[i + 4].eb - r->t[i + 4].sb <= 2) {
+            a->y = atoi(p);
+            a->m = atoi(r->f->data + r->t[i + 2].sb);
+            a->d = atoi(r->f->data + r->t[i + 4].sb);
+            if (a->m >= 1 && a->m <= 12 && a->d >= 1 && a->d <= 31 && a->y >= 1800) {
+                a->grain = NF_G_DAY;
+                k = i + 5;
+                goto resolve;
+            }
+            a->y = a->m = a->d = 0;
+        }
+    }
     /* day first */
     if ((d = nf_day_at(r, i, end, &nx)) != 0) {
         k = nx;
@@ -1006,6 +1076,30 @@ static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end
         a->d = 1;
         a->y = y;
         goto resolve;
+    }
+    if (rel != 2 && (x = nf_lex1(r, k, end, M(NF_LEX_DUR))) != NULL &&
+        (strcmp(x->unit, "a") == 0 || strcmp(x->unit, "mo") == 0) && x->value < 4e7) {
+        a->t0 = i;
+        a->t1 = k + 1;
+        if (strcmp(x->unit, "a") == 0) {
+            a->kind = NF_K_YEAR;
+            a->grain = NF_G_YEAR;
+            if (r->has_ref) {
+                a->y = r->ry + rel;
+                a->m = a->d = 1;
+                a->resolved = 1;
+            }
+        } else {
+            a->grain = NF_G_MONTH;
+            if (r->has_ref) {
+                int mm = r->rm + rel;
+                a->y = r->ry + (mm < 1 ? -1 : mm > 12 ? 1 : 0);
+                a->m = mm < 1 ? 12 : mm > 12 ? 1 : mm;
+                a->d = 1;
+                a->resolved = 1;
+            }
+        }
+        return 0;
     }
     if ((x = nf_lex1(r, k, end, M(NF_LEX_WDAY))) != NULL) {
         int prev_cue = i > s0 && nf_lex1(r, i - 1, end, M(NF_LEX_MARK)) != NULL;
