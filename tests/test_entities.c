@@ -285,3 +285,17 @@ Test(entities, rejects_unknown_config_keys_and_missing_model_directories)
     cr_expect(strstr(err.msg, "/nonexistent/entities") != NULL, "%s", err.msg);
     conf_section_clear(&sec);
 }
+
+Test(entities, names_an_entity_from_its_normal_mention_not_the_caps_headline)
+{
+    json_t *ents = run("{\"title\":\"MAYOR ERIC ADAMS MEETS JOE BIDEN IN WASHINGTON\",\"text\":"
+                       "\"Eric Adams said Joe Biden agreed to send more money.\"}",
+                       "en");
+    json_t *biden = find(ents, "Joe Biden");
+
+    cr_assert_not_null(biden, "%s", res.out);
+    cr_expect_str_eq(type_of(biden), "PER");
+    cr_expect(has_mention(biden, "JOE BIDEN"), "%s", res.out);
+    cr_expect(has_mention(biden, "Joe Biden"), "%s", res.out);
+    cr_expect_null(find(ents, "JOE BIDEN"), "%s", res.out);
+}

@@ -499,6 +499,14 @@ static json_t *mention_json(const struct doc *doc, const struct mention *m)
                      f->data + a->start_byte, (size_t)(b->end_byte - a->start_byte));
 }
 
+static int has_lower_ascii(const char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'a' && *s <= 'z')
+            return 1;
+    return 0;
+}
+
 static int mention_cmp(const void *a, const void *b)
 {
     const struct mention *x = a, *y = b;
@@ -722,6 +730,10 @@ static int group_mentions(const struct ent_ctx *ctx, const struct doc *doc, cons
                 ents[e].name = m->name;
             }
             key_map_put(&ent_of, m->key, e);
+            /* An all-caps headline mention names the entity only until a normal one comes. */
+            if (!has_lower_ascii(ents[e].name) && has_lower_ascii(m->name) &&
+                (strchr(ents[e].name, ' ') != NULL) == (strchr(m->name, ' ') != NULL))
+                ents[e].name = m->name;
             m->entity = e;
             ents[e].count++;
             /* Salience: title mentions weigh 3, text mentions 1 plus a bonus for early ones. */
