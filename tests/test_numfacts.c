@@ -386,3 +386,42 @@ Test(numfacts, keeps_value_and_unit_precision_and_recall_on_the_news_dev_sets)
     score_file("numfacts_news_fresh.jsonl", &p, &r);
     cr_assert(p >= 0.92 && r >= 0.92, "numfacts_news_fresh: P=%.3f R=%.3f", p, r);
 }
+
+Test(numfacts, resolves_relative_years_and_numeric_dates)
+{
+    json_t *a = run("Im vergangenen Jahr und am 15.3. sowie am 2018-08-31 geschah es.", "de",
+                    "2024-02-14T08:00:00Z");
+    json_t *en = run("Exports grew last year.", "en", "2024-02-14T08:00:00Z");
+
+    cr_assert_str_eq(str(fact(a, "vergangenen Jahr"), "value"), "2023");
+    cr_assert_str_eq(str(fact(a, "vergangenen Jahr"), "kind"), "year");
+    cr_assert_str_eq(str(fact(a, "15.3."), "value"), "2024-03-15");
+    cr_assert_str_eq(str(fact(a, "2018-08-31"), "value"), "2018-08-31");
+    cr_assert_str_eq(str(fact(en, "last year"), "value"), "2023");
+    json_decref(a);
+    json_decref(en);
+}
+
+Test(numfacts, tells_ordinals_ages_and_decades_from_counts)
+{
+    json_t *a = run("A 17-year-old on 125th Street recalled the 1990s.", "en", NULL);
+
+    cr_assert_str_eq(str(fact(a, "125th"), "kind"), "ordinal");
+    cr_assert_str_eq(str(fact(a, "17-year-old"), "kind"), "duration");
+    cr_assert_str_eq(str(fact(a, "17-year-old"), "unit"), "a");
+    cr_assert_eq(json_array_size(a), 2);
+    json_decref(a);
+}
+
+Test(numfacts, finds_the_subject_across_an_auxiliary_verb)
+{
+    json_t *a = run("Die Zahl der Todesopfer in Indonesien ist auf 832 gestiegen.", "de", NULL);
+    json_t *f = fact(a, "auf 832");
+
+    cr_assert_str_eq(str(f, "form"), "change");
+    cr_assert_str_eq(str(f, "direction"), "up");
+    cr_assert_str_eq(str(f, "trigger"), "gestiegen");
+    cr_assert_str_eq(str(f, "subject"), "Zahl der Todesopfer in Indonesien");
+    assert_close(num(json_object_get(f, "to"), "value"), 832);
+    json_decref(a);
+}

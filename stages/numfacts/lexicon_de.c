@@ -43,6 +43,8 @@ static const struct nf_lex de_lex[] = {
     UNIT("kilometern", "km", "length", 1000, "m"), UNIT("m", "m", "length", 1, "m"),
     UNIT("meter", "m", "length", 1, "m"), UNIT("metern", "m", "length", 1, "m"),
     UNIT("cm", "cm", "length", 0.01, "m"), UNIT("zentimeter", "cm", "length", 0.01, "m"),
+    UNIT("zentimetern", "cm", "length", 0.01, "m"), UNIT("millimetern", "mm", "length", 0.001, "m"),
+    UNIT("ºc", "Cel", "temperature", 1, "Cel"), UNIT("º c", "Cel", "temperature", 1, "Cel"),
     UNIT("mm", "mm", "length", 0.001, "m"), UNIT("millimeter", "mm", "length", 0.001, "m"),
     UNIT("meile", "[mi_i]", "length", 1609.344, "m"),
     UNIT("meilen", "[mi_i]", "length", 1609.344, "m"),

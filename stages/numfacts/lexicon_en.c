@@ -121,7 +121,7 @@ static const struct nf_lex en_lex[] = {
     UNIT("knots", "[kn_i]", "speed", 0.514444, "m/s"),
     UNIT("° celsius", "Cel", "temperature", 1, "Cel"),
     UNIT("° fahrenheit", "[degF]", "temperature", 1, "[degF]"),
-    UNIT("deg", "deg", "temperature", 1, "deg"), UNIT("° c", "Cel", "temperature", 1, "Cel"), UNIT("°c", "Cel", "temperature", 1, "Cel"),
+    UNIT("deg", "deg", "temperature", 1, "deg"), UNIT("° c", "Cel", "temperature", 1, "Cel"), UNIT("ºc", "Cel", "temperature", 1, "Cel"), UNIT("°c", "Cel", "temperature", 1, "Cel"),
     UNIT("degrees celsius", "Cel", "temperature", 1, "Cel"),
     UNIT("degrees centigrade", "Cel", "temperature", 1, "Cel"),
     UNIT("celsius", "Cel", "temperature", 1, "Cel"), UNIT("° f", "[degF]", "temperature", 1, "[degF]"),

@@ -868,6 +868,11 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
             return -1;
         if (b > s0 && r->t[b - 1].kind == TEXT_TOK_NUMBER)
             return -1; /* "0800 555 111" */
+        /* decades: "die 2000er Jahre", "the 1990s" */
+        if (!a->words && j < end && nf_glued(r, j) &&
+            (nf_is(r, j, "er") || nf_is(r, j, "s") || nf_is(r, j, "er-jahre") ||
+             nf_is(r, j, "er-jahren") || nf_is(r, j, "'s")))
+            return -1;
         /* "19th", "125th": an ordinal */
         if (!a->words && j < end && nf_glued(r, j) &&
             (nf_is(r, j, "st") || nf_is(r, j, "nd") || nf_is(r, j, "rd") || nf_is(r, j, "th") ||
@@ -1296,7 +1301,9 @@ static json_t *nf_subject(const struct nf_run *r, size_t s0, size_t anchor)
         if (t->kind != TEXT_TOK_WORD || !(t->flags & TEXT_F_HAS_ALPHA))
             break;
         int conn = nf_is(r, k, "der") || nf_is(r, k, "des") || nf_is(r, k, "of") ||
-                   nf_is(r, k, "the") || nf_is(r, k, "'s") || nf_is(r, k, "’s");
+                   nf_is(r, k, "the") || nf_is(r, k, "'s") || nf_is(r, k, "’s") ||
+                   (k + 1 < anchor && (nf_is(r, k, "in") || nf_is(r, k, "im") ||
+                                       nf_is(r, k, "für") || nf_is(r, k, "for")));
         if (!conn) {
             if (nf_lex1(r, k, r->n, M(NF_LEX_STOP) | M(NF_LEX_MARK) | M(NF_LEX_QUAL) |
                                         M(NF_LEX_ART) | M(NF_LEX_YEARCUE)) != NULL)
@@ -1311,7 +1318,9 @@ static json_t *nf_subject(const struct nf_run *r, size_t s0, size_t anchor)
     /* trim connectors at both ends and a leading change noun ("Erweiterung der") */
     for (;;) {
         while (a < b && (nf_is(r, a, "der") || nf_is(r, a, "des") || nf_is(r, a, "of") ||
-                         nf_is(r, a, "the") || nf_is(r, a, "'s") || nf_is(r, a, "’s")))
+                         nf_is(r, a, "the") || nf_is(r, a, "'s") || nf_is(r, a, "’s") ||
+                         nf_is(r, a, "in") || nf_is(r, a, "im") || nf_is(r, a, "für") ||
+                         nf_is(r, a, "for")))
             a++;
         if (a + 1 < b && nf_verb_dir(r, a) != -2 && r->t[a].flags & TEXT_F_UPPER_INITIAL &&
             (nf_is(r, a + 1, "der") || nf_is(r, a + 1, "des") || nf_is(r, a + 1, "of"))) {
@@ -1479,6 +1488,13 @@ static int nf_emit(const struct nf_run *r, const struct nf_fact *fc, size_t s0, 
         /* German noun phrases are capitalised, so the words left of the quantity will do;
          * otherwise take the phrase left of the change verb */
         json_t *subj = r->lang == 0 ? nf_subject(r, s0, fc->t0) : json_null();
+        /* "Die Zahl ... ist auf 832 gestiegen": step over one auxiliary */
+        if (json_is_null(subj) && r->lang == 0 && fc->t0 > s0 + 1 &&
+            nf_lex1(r, fc->t0 - 1, s1, M(NF_LEX_STOP)) != NULL &&
+            !(r->t[fc->t0 - 1].flags & TEXT_F_UPPER_INITIAL)) {
+            json_decref(subj);
+            subj = nf_subject(r, s0, fc->t0 - 1);
+        }
         if (json_is_null(subj) && fc->trigger && fc->trigger - 1 < fc->t0) {
             json_decref(subj);
             subj = nf_subject(r, s0, fc->trigger - 1);
