@@ -585,12 +585,11 @@ static void engine_finish(struct engine *e)
 
     e->finished = 1;
     uv_timer_stop(&e->drain_timer);
-    if (!e->fatal) {
-        /* Delivery reports served by the flush store their offsets as usual. */
-        err = rd_kafka_flush(e->producer, 5000);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-            log_warn("producer flush: %s", rd_kafka_err2str(err));
-    }
+    /* Delivery reports served by the flush store their offsets as usual. After a fatal
+     * error only briefly: what is still delivered shortens the replay after the restart. */
+    err = rd_kafka_flush(e->producer, e->fatal ? 2000 : 5000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        log_warn("producer flush: %s", rd_kafka_err2str(err));
     rd_kafka_purge(e->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(e->producer, 1000);
     for (struct part *p = e->parts, *next; p != NULL; p = next) {

@@ -95,7 +95,7 @@ static void broker_stop(struct broker *b)
 
 static char conf_file[64];
 
-static void write_conf(const char *group, long max_inflight)
+static void write_conf_extra(const char *group, long max_inflight, const char *producer)
 {
     int fd;
     FILE *f;
@@ -108,25 +108,61 @@ static void write_conf(const char *group, long max_inflight)
             "[kafka.consumer]\nauto.offset.reset = earliest\nfetch.wait.max.ms = 10\n"
             "session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n"
             "auto.commit.interval.ms = 200\n"
-            "[kafka.producer]\nlinger.ms = 2\n"
+            "[kafka.producer]\nlinger.ms = 2\n%s"
             "[pipeline]\nstages =\nmax_message_bytes = 16k\nmax_inflight_messages = %ld\n"
             "drain_timeout_ms = 10000\nworkers = 2\n",
-            group, max_inflight);
+            group, producer, max_inflight);
     fclose(f);
 }
 
-/* Starts `enrichd run`; its stderr goes to the test's stderr. */
-static pid_t daemon_start(const struct broker *b)
+static void write_conf(const char *group, long max_inflight)
+{
+    write_conf_extra(group, max_inflight, "");
+}
+
+/* Starts `enrichd run`; its stderr goes to log (when not NULL) or the test's stderr. */
+static pid_t daemon_start_log(const struct broker *b, const char *log)
 {
     pid_t pid = fork();
 
     cr_assert(pid >= 0);
     if (pid == 0) {
+        if (log != NULL) {
+            int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
         execl(ENRICHD_BIN, "enrichd", "run", "-c", conf_file, "--brokers", b->bootstrap,
               (char *)NULL);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t daemon_start(const struct broker *b)
+{
+    return daemon_start_log(b, NULL);
+}
+
+/* Waits up to timeout seconds for text to appear in file; returns the line or NULL. */
+static char *wait_for_line(const char *file, const char *text, double timeout, char *line,
+                           size_t len)
+{
+    double deadline = now_s() + timeout;
+
+    while (now_s() < deadline) {
+        FILE *f = fopen(file, "r");
+        while (f != NULL && fgets(line, (int)len, f) != NULL) {
+            if (strstr(line, text) != NULL) {
+                fclose(f);
+                return line;
+            }
+        }
+        if (f != NULL)
+            fclose(f);
+        nap();
+    }
+    return NULL;
 }
 
 /* ---- Kafka clients ---- */
@@ -545,4 +581,91 @@ Test(daemon_run, check_reports_a_config_error_with_status_78)
     cr_assert_str_eq(line, "configuration OK\n");
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     unlink(path);
+}
+
+Test(daemon_run, stops_with_status_1_on_an_undeliverable_message_and_loses_nothing,
+     .timeout = 120)
+{
+    struct broker b;
+    struct seen *s = malloc(sizeof(*s));
+    char key[16], value[4096];
+
+    seen_init(s);
+    broker_start(&b);
+    rd_kafka_t *prod = producer_new(&b);
+    /* Article 100's enriched output is larger than the producer's message.max.bytes. */
+    for (int i = 0; i < 200; i++) {
+        snprintf(key, sizeof(key), "k%02d", i % N_KEYS);
+        int len = snprintf(value, sizeof(value), "{\"id\":\"a%05d\",\"seq\":%d,\"text\":\"%s%d\"}",
+                           i, i, i == 100 ? "" : "short ", i);
+        if (i == 100) {
+            len = snprintf(value, sizeof(value), "{\"id\":\"a%05d\",\"seq\":%d,\"text\":\"", i, i);
+            memset(value + len, 'x', 3000);
+            len += 3000;
+            len += snprintf(value + len, sizeof(value) - (size_t)len, "\"}");
+        }
+        produce(prod, key, value, (size_t)len);
+    }
+    producer_close(prod);
+    write_conf_extra("g-fail", 10000, "message.max.bytes = 3000\n");
+    pid_t d = daemon_start(&b);
+    int st = wait_exit(d, 60);
+    cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1, "status 0x%x", st);
+    unlink(conf_file);
+    /* The restart, able to deliver it, finds everything from the delivered prefix on. */
+    write_conf("g-fail", 10000);
+    d = daemon_start(&b);
+    read_back(&b, s, 200, 0, 60, 0.5);
+    kill(d, SIGTERM);
+    assert_clean_exit(d, 30);
+    unlink(conf_file);
+    broker_stop(&b);
+    fprintf(stderr, "fail-stop: %d outputs, %d duplicates\n", s->total, s->duplicates);
+    assert_complete(s, 200, 0);
+    seen_free(s);
+    free(s);
+}
+
+Test(daemon_run, shares_the_input_with_a_second_daemon_in_the_group, .timeout = 150)
+{
+    struct broker b;
+    struct seen *s = malloc(sizeof(*s));
+    int n_bad = 0;
+
+    seen_init(s);
+    broker_start(&b);
+    write_conf("g-two", 10000);
+    pid_t d1 = daemon_start(&b);
+    rd_kafka_t *prod = producer_new(&b);
+    produce_range(prod, 0, 1000, &n_bad);
+    cr_assert_eq(rd_kafka_flush(prod, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    struct seen *first = malloc(sizeof(*first));
+    seen_init(first);
+    read_back(&b, first, 300, 0, 60, 0);
+    seen_free(first);
+    free(first);
+    char log2[] = "/tmp/test_daemon_log_XXXXXX", line[512];
+    close(mkstemp(log2));
+    pid_t d2 = daemon_start_log(&b, log2);
+    /* The second half goes in once the group has given the newcomer its share. */
+    cr_assert(wait_for_line(log2, "rebalance: assigned", 60, line, sizeof(line)) != NULL,
+              "the second daemon got no partitions");
+    produce_range(prod, 1000, 2000, &n_bad);
+    producer_close(prod);
+    read_back(&b, s, 2000, n_bad, 60, 1.0);
+    kill(d1, SIGTERM);
+    kill(d2, SIGTERM);
+    assert_clean_exit(d1, 30);
+    assert_clean_exit(d2, 30);
+    cr_assert(wait_for_line(log2, "stopped: ", 1, line, sizeof(line)) != NULL);
+    unsigned long consumed2 = strtoul(strstr(line, "stopped: ") + 9, NULL, 10);
+    unlink(log2);
+    unlink(conf_file);
+    broker_stop(&b);
+    fprintf(stderr, "two daemons: %d outputs, %d duplicates, second daemon consumed %lu\n",
+            s->total, s->duplicates, consumed2);
+    assert_complete(s, 2000, n_bad);
+    cr_assert(consumed2 > 0, "the second daemon did no work");
+    seen_free(s);
+    free(s);
 }
