@@ -385,6 +385,8 @@ Test(numfacts, keeps_value_and_unit_precision_and_recall_on_the_news_dev_sets)
     cr_assert(p >= 0.95 && r >= 0.95, "numfacts_news: P=%.3f R=%.3f", p, r);
     score_file("numfacts_news_fresh.jsonl", &p, &r);
     cr_assert(p >= 0.92 && r >= 0.92, "numfacts_news_fresh: P=%.3f R=%.3f", p, r);
+    score_file("numfacts_news_untuned.jsonl", &p, &r);
+    cr_assert(p >= 0.92 && r >= 0.92, "numfacts_news_untuned: P=%.3f R=%.3f", p, r);
 }
 
 Test(numfacts, resolves_relative_years_and_numeric_dates)
