@@ -1618,7 +1618,20 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
 
 /* ---- driver ---- */
 
-/* Splits "2.5bn", "10km", "9th" into a number and a word token. */
+/* Bits of the lexicon types whose rows start with the folded word w[0..n). */
+static uint32_t nf_types_of(const struct nf_ctx *ctx, const char *w, size_t n, uint32_t *hash)
+{
+    uint32_t h = nf_hash(w, n), types = 0;
+
+    for (int32_t e = ctx->bucket[h % NF_BUCKETS]; e >= 0; e = ctx->e[e].next)
+        if (ctx->e[e].hash == h)
+            types |= 1u << ctx->e[e].lex->type;
+    *hash = h;
+    return types;
+}
+
+/* Splits "2.5bn", "10km", "9th" into a number and a word token, and "USD3.14" into a
+ * currency and a number. */
 static int nf_vtoks(struct nf_run *r)
 {
     const struct text_field *f = r->f;
@@ -1636,12 +1649,28 @@ static int nf_vtoks(struct nf_run *r)
         const char *s = f->data + tk->start_byte;
         size_t n = tk->end_byte - tk->start_byte;
         size_t split = 0;
+        int cur_first = 0;
 
         if (tk->kind == TEXT_TOK_WORD && n > 0 && s[0] >= '0' && s[0] <= '9') {
             while (split < n && ((s[split] >= '0' && s[split] <= '9') ||
                                  ((s[split] == '.' || s[split] == ',') && split + 1 < n &&
                                   s[split + 1] >= '0' && s[split + 1] <= '9')))
                 split++;
+        } else if (tk->kind == TEXT_TOK_WORD && n >= 3 && n < 24 && s[n - 1] >= '0' &&
+                   s[n - 1] <= '9') {
+            size_t p = n;
+            char low[8];
+            uint32_t h;
+            while (p > 0 && s[p - 1] >= '0' && s[p - 1] <= '9')
+                p--;
+            if (p >= 2 && p <= 3) {
+                for (size_t c = 0; c < p; c++)
+                    low[c] = (s[c] >= 'A' && s[c] <= 'Z') ? (char)(s[c] - 'A' + 'a') : s[c];
+                if (nf_types_of(r->ctx, low, p, &h) & (1u << NF_LEX_CUR)) {
+                    split = p;
+                    cur_first = 1;
+                }
+            }
         }
         for (int part = 0; part < 2; part++) {
             struct vtok w = v;
@@ -1649,12 +1678,27 @@ static int nf_vtoks(struct nf_run *r)
                 if (part == 0) {
                     w.eb = w.sb + (uint32_t)split;
                     w.ec = w.sc + (uint32_t)split;
-                    w.kind = TEXT_TOK_NUMBER;
+                    w.kind = cur_first ? TEXT_TOK_WORD : TEXT_TOK_NUMBER;
                 } else {
                     w.sb += (uint32_t)split;
                     w.sc += (uint32_t)split;
                     w.flags &= (uint16_t) ~(TEXT_F_SPACE_BEFORE | TEXT_F_NEWLINE_BEFORE |
                                            TEXT_F_SENT_START);
+                    if (cur_first) {
+                        w.kind = TEXT_TOK_NUMBER;
+                        /* "USD3" "." "14": the decimals are the next tokens */
+                        while (i + 2 < f->n_tokens &&
+                               f->tokens[i + 1].kind == TEXT_TOK_PUNCT &&
+                               (f->data[f->tokens[i + 1].start_byte] == '.' ||
+                                f->data[f->tokens[i + 1].start_byte] == ',') &&
+                               f->tokens[i + 1].start_byte == w.eb &&
+                               f->tokens[i + 2].kind == TEXT_TOK_NUMBER &&
+                               f->tokens[i + 2].start_byte == f->tokens[i + 1].end_byte) {
+                            w.eb = f->tokens[i + 2].end_byte;
+                            w.ec = f->tokens[i + 2].end_cp;
+                            i += 2;
+                        }
+                    }
                 }
             } else if (part == 1) {
                 break;
@@ -1669,11 +1713,7 @@ static int nf_vtoks(struct nf_run *r)
                 if (k > 1 && w.kind == TEXT_TOK_WORD && r->fold[fl + (size_t)k - 1] == '.')
                     k--;
                 w.fold_len = (uint32_t)k;
-                w.hash = nf_hash(r->fold + fl, (size_t)k);
-                w.types = 0;
-                for (int32_t e = r->ctx->bucket[w.hash % NF_BUCKETS]; e >= 0; e = r->ctx->e[e].next)
-                    if (r->ctx->e[e].hash == w.hash)
-                        w.types |= 1u << r->ctx->e[e].lex->type;
+                w.types = nf_types_of(r->ctx, r->fold + fl, (size_t)k, &w.hash);
                 fl += (size_t)k + 1;
             }
             r->t[r->n++] = w;
