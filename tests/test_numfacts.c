@@ -427,3 +427,15 @@ Test(numfacts, finds_the_subject_across_an_auxiliary_verb)
     assert_close(num(json_object_get(f, "to"), "value"), 832);
     json_decref(a);
 }
+
+Test(numfacts, reads_halves_and_glued_currency_codes)
+{
+    json_t *a = run("It took half an hour, then two and a half years and cost USD3.14.", "en", NULL);
+
+    assert_close(num(fact(a, "half an hour"), "value"), 0.5);
+    cr_assert_str_eq(str(fact(a, "half an hour"), "unit"), "h");
+    assert_close(num(fact(a, "two and a half years"), "value"), 2.5);
+    assert_close(num(fact(a, "USD3.14"), "value"), 3.14);
+    cr_assert_str_eq(str(fact(a, "USD3.14"), "unit"), "USD");
+    json_decref(a);
+}

@@ -669,8 +669,29 @@ static int nf_parse_number(const struct nf_run *r, size_t i, size_t end, int mon
         }
         num->v = nf_eval_words(vals, nv);
         num->words = 1;
+    } else if (t->kind == TEXT_TOK_WORD && i + 1 < end &&
+               nf_lex1(r, i, end, M(NF_LEX_FRAC)) != NULL &&
+               nf_lex1(r, i, end, M(NF_LEX_FRAC))->value == 0.5) {
+        /* "half an hour", "half a day", "half hour": needs a unit after it */
+        num->v = 0.5;
+        num->art = 1;
+        j = i + 1;
+        if (nf_lex1(r, j, end, M(NF_LEX_ART)) != NULL)
+            j++;
     } else {
         return -1;
+    }
+    /* "two and a half", "5 and a half" */
+    if (j + 2 < end && !num->art && (nf_is(r, j, "and") || nf_is(r, j, "und"))) {
+        size_t k = j + 1;
+        if (nf_lex1(r, k, end, M(NF_LEX_ART)) != NULL)
+            k++;
+        const struct nf_lex *x = nf_lex1(r, k, end, M(NF_LEX_FRAC));
+        if (x != NULL) {
+            num->v += x->value;
+            num->plain4 = 0;
+            j = k + 1;
+        }
     }
     /* "zwei Drittel", "two dozen" */
     if (j < end) {
@@ -847,11 +868,13 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
             a->kind = NF_K_COUNT;
         }
     }
-    if (num.art && a->kind != NF_K_MEASURE && a->kind != NF_K_MONEY && !num.scaled && !num.words)
+    int half = num.art && num.v == 0.5; /* "half an hour" */
+    if (num.art && a->kind != NF_K_MEASURE && a->kind != NF_K_MONEY && !num.scaled &&
+        !num.words && !(half && a->kind == NF_K_DURATION))
         return -1;
     a->t1 = j;
     /* "$4.20 a gallon", "für ein Barrel": a unit after "a" is a rate, unless it stands alone */
-    if (num.art && !num.scaled && !num.words && a->t0 == num.t0 &&
+    if (num.art && !half && !num.scaled && !num.words && a->t0 == num.t0 &&
         !(a->t0 == s0 && (j == end || (j + 1 == end && r->t[j].kind == TEXT_TOK_PUNCT))))
         return -1;
     if (a->kind == NF_K_COUNT) {
