@@ -484,13 +484,21 @@ static void engine_drain_consumer(struct engine *e)
 {
     rd_kafka_message_t *rkm;
 
+    int idle = 0;
+
     if (e->finished)
         return;
-    for (;;) {
-        if ((rkm = rd_kafka_consumer_poll(e->consumer, 0)) != NULL)
+    /* A NULL poll may have served a callback with more ops queued behind it; a few NULLs in a
+     * row with ops left are handed to the next tick rather than spun on. */
+    while (!e->finished && idle < 4) {
+        if ((rkm = rd_kafka_consumer_poll(e->consumer, 0)) != NULL) {
             engine_take_message(e, rkm);
-        else if (rd_kafka_queue_length(e->cq) == 0 || e->finished)
+            idle = 0;
+        } else if (rd_kafka_queue_length(e->cq) == 0) {
             break;
+        } else {
+            idle++;
+        }
     }
 }
 
@@ -498,8 +506,16 @@ static void engine_drain_producer(struct engine *e)
 {
     if (e->producer == NULL)
         return;
-    while (rd_kafka_poll(e->producer, 0) > 0 || rd_kafka_queue_length(e->pq) > 0)
-        ;
+    int idle = 0;
+
+    while (idle < 4) {
+        if (rd_kafka_poll(e->producer, 0) > 0)
+            idle = 0;
+        else if (rd_kafka_queue_length(e->pq) == 0)
+            break;
+        else
+            idle++;
+    }
     if (e->retry_produce && !e->finished) {
         e->retry_produce = 0;
         for (struct part *p = e->parts; p != NULL; p = p->next)

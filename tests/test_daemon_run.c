@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stages/stage.h"
+
 #define N_PARTITIONS 4
 #define N_KEYS 50
 #define MAX_MSGS 8192
@@ -95,7 +97,8 @@ static void broker_stop(struct broker *b)
 
 static char conf_file[64];
 
-static void write_conf_extra(const char *group, long max_inflight, const char *producer)
+static void write_conf_full(const char *group, long max_inflight, const char *producer,
+                            const char *stages)
 {
     int fd;
     FILE *f;
@@ -109,10 +112,16 @@ static void write_conf_extra(const char *group, long max_inflight, const char *p
             "session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n"
             "auto.commit.interval.ms = 200\n"
             "[kafka.producer]\nlinger.ms = 2\n%s"
-            "[pipeline]\nstages =\nmax_message_bytes = 16k\nmax_inflight_messages = %ld\n"
+            "[pipeline]\n%smax_message_bytes = 16k\nmax_inflight_messages = %ld\n"
             "drain_timeout_ms = 10000\nworkers = 2\n",
-            group, producer, max_inflight);
+            group, producer, stages, max_inflight);
     fclose(f);
+}
+
+/* Kafka-only: no stages, so the tests measure the daemon, not the models. */
+static void write_conf_extra(const char *group, long max_inflight, const char *producer)
+{
+    write_conf_full(group, max_inflight, producer, "stages =\n");
 }
 
 static void write_conf(const char *group, long max_inflight)
@@ -668,4 +677,60 @@ Test(daemon_run, shares_the_input_with_a_second_daemon_in_the_group, .timeout = 
     cr_assert(consumed2 > 0, "the second daemon did no work");
     seen_free(s);
     free(s);
+}
+
+Test(daemon_run, interoperates_with_kcat_as_producer_and_consumer, .timeout = 120)
+{
+    struct broker b;
+    char in_path[] = "/tmp/test_daemon_kcat_XXXXXX", cmd[1024], line[8192];
+    int fd, n = 0, german = 0;
+    FILE *f;
+
+    if (system("command -v kcat >/dev/null 2>&1") != 0)
+        cr_skip_test("kcat is not installed");
+    broker_start(&b);
+    cr_assert((fd = mkstemp(in_path)) >= 0);
+    cr_assert((f = fdopen(fd, "w")) != NULL);
+    for (int i = 0; i < 100; i++)
+        fprintf(f,
+                "k%02d\t{\"id\":\"a%05d\",\"seq\":%d,\"title\":\"Bahn baut aus\","
+                "\"text\":\"Die Deutsche Bahn will die Kapazitaet der Strecke bis 2030 von 1 "
+                "Million auf 5 Millionen Tonnen erhoehen, teilte das Unternehmen in Berlin mit.\"}\n",
+                i % N_KEYS, i, i);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "kcat -b %s -P -t in -K '\\t' -l %s", b.bootstrap, in_path);
+    cr_assert_eq(system(cmd), 0, "kcat could not produce");
+    unlink(in_path);
+    /* All registered stages, with the models of the source tree. */
+    write_conf_full("g-kcat", 10000, "", "");
+    pid_t d = daemon_start(&b);
+    snprintf(cmd, sizeof(cmd), "timeout 60 kcat -b %s -C -t out -o beginning -c 100 -q -f '%%k\\t%%s\\n'",
+             b.bootstrap);
+    FILE *out = popen(cmd, "r");
+    cr_assert(out != NULL);
+    while (fgets(line, sizeof(line), out) != NULL) {
+        char *tab = strchr(line, '\t');
+        cr_assert(tab != NULL, "%s", line);
+        json_error_t jerr;
+        json_t *root = json_loads(tab + 1, 0, &jerr);
+        cr_assert(root != NULL, "kcat read no JSON: %s", jerr.text);
+        int seq = (int)json_integer_value(json_object_get(root, "seq"));
+        char want[8];
+        snprintf(want, sizeof(want), "k%02d", seq % N_KEYS);
+        cr_assert(strncmp(line, want, strlen(want)) == 0 && line + strlen(want) == tab);
+        json_t *lang = json_object_get(json_object_get(root, "enrichment"), "language");
+        if (lang != NULL && strcmp(json_string_value(json_object_get(lang, "code")), "de") == 0)
+            german++;
+        json_decref(root);
+        n++;
+    }
+    int st = pclose(out);
+    kill(d, SIGTERM);
+    assert_clean_exit(d, 30);
+    unlink(conf_file);
+    broker_stop(&b);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "kcat status 0x%x", st);
+    cr_assert_eq(n, 100);
+    if (stage_find("lang") != NULL)
+        cr_assert_eq(german, 100, "language stage ran on %d of 100", german);
 }
