@@ -1217,6 +1217,8 @@ static int nf_verb_dir_uncached(const struct nf_run *r, size_t k)
         return -2;
     const char *s = nf_tf(r, k);
     size_t n = r->t[k].fold_len;
+    if (n == 0)
+        return -2;
     for (int l = 0; l < NF_N_LANGS; l++)
         for (const struct nf_verb *v = nf_langs[l]->verbs; v->stem != NULL; v++) {
             if (v->stem[0] != s[0])
@@ -1732,6 +1734,7 @@ static int nf_vtoks(struct nf_run *r)
                 long k = wl < 200 ? nf_fold(f->data + w.sb, wl, r->fold + fl, fcap - fl) : -1;
                 if (k < 0)
                     k = 0;
+                r->fold[fl + (size_t)k] = '\0';
                 /* "Mio." and "ca." match the rows without their dot */
                 if (k > 1 && w.kind == TEXT_TOK_WORD && r->fold[fl + (size_t)k - 1] == '.')
                     k--;
