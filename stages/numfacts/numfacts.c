@@ -1800,6 +1800,20 @@ static int nf_field(struct nf_run *r, size_t *next_id, json_t *arr)
         size_t na = 0;
         for (size_t i = s0; i < s1;) {
             struct nf_atom a;
+            /* most tokens start nothing: no lexicon row, not a number */
+            if (r->t[i].types == 0 && r->t[i].kind != TEXT_TOK_NUMBER) {
+                double v;
+                int det;
+                const char c = r->f->data[r->t[i].sb];
+                int sign_or_dot = c == '.' || c == ',' || c == '+' || c == '-' ||
+                                  (unsigned char)c == 0xE2; /* U+2212 minus */
+                if ((r->t[i].kind != TEXT_TOK_WORD && !sign_or_dot) ||
+                    (r->t[i].kind == TEXT_TOK_WORD && !(r->t[i].flags & TEXT_F_HAS_DIGIT) &&
+                     nf_word_value(r, i, s1, &v, &det) != 0)) {
+                    i++;
+                    continue;
+                }
+            }
             if (nf_parse_atom(r, i, s0, s1, &a) == 0 && a.t1 > i) {
                 if (na == cap) {
                     size_t nc = cap ? cap * 2 : 16;
