@@ -13,11 +13,11 @@
 #include <utf8proc.h>
 
 #define LANG_MAGIC "ELID"
-#define LANG_VERSION 1u
+#define LANG_VERSION 2u
 #define LANG_MAX_LANGS 96
 #define LANG_MAX_GROUPS 8
 #define LANG_GROUP_MAX_MEMBERS 64
-#define LANG_KINDS 5           /* unigram, bigram, trigram, quadrigram, word */
+#define LANG_KINDS 6           /* unigram, bigram, trigram, quadrigram, word, word edge */
 #define LANG_SCALE 8.0         /* model cost units per nat (tools/lang/train_lang.py SCALE) */
 #define LANG_MAX_WORD 64       /* letters of a word that are scored */
 #define LANG_STOP_MIN_WORDS 24 /* early stop: at least this many words read ... */
@@ -27,7 +27,7 @@
 #define LANG_UND_CONF 0.2      /* a single word below this confidence is und */
 #endif
 #ifndef LANG_WORD_WEIGHT
-#define LANG_WORD_WEIGHT 1       /* times a whole-word cost counts */
+#define LANG_WORD_WEIGHT 2       /* times a whole-word cost counts */
 #endif
 #define LANG_PRIOR_BONUS 40u   /* cost units (5 nats) granted to a hinted language */
 
@@ -387,7 +387,7 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
                               const char *w, size_t wlen, uint32_t *cost)
 {
     char folded[4 * LANG_MAX_WORD + 64], kept[4 * LANG_MAX_WORD + 8], word[8 * LANG_MAX_WORD + 8];
-    uint16_t off[LANG_MAX_WORD + 1];
+    uint16_t off[LANG_MAX_WORD + 1], woff[2 * LANG_MAX_WORD + 1];
     size_t m = 0, klen = 0, wl = 0, i = 0, n_cp = 0;
     long flen;
 
@@ -396,7 +396,7 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
     flen = text_fold(w, wlen, folded, sizeof folded);
     if (flen <= 0)
         return 0;
-    while (i < (size_t)flen && m < LANG_MAX_WORD) {
+    while (i < (size_t)flen && m < LANG_MAX_WORD && n_cp < 2 * LANG_MAX_WORD) {
         int32_t cp = text_next_cp(folded, (size_t)flen, &i);
         utf8proc_category_t cat;
         enum lang_script_id s;
@@ -416,9 +416,9 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
             continue;
         if (s != script && s != LS_OTHER)
             return 0;
+        woff[n_cp++] = (uint16_t)wl;
         n = lang_put_cp(word + wl, cp);
         wl += n;
-        n_cp++;
         if (cat > UTF8PROC_CATEGORY_LO)
             continue;
         off[m++] = (uint16_t)klen;
@@ -439,6 +439,18 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
     }
     for (int r = 0; r < LANG_WORD_WEIGHT; r++)
         lang_add_row(cost, g->table[4] + (size_t)(lang_hash(word, wl, 5) & g->mask[4]) * g->n, g->n);
+    woff[n_cp] = (uint16_t)wl;
+    for (size_t k = 1; k <= 3 && k <= n_cp; k++) {
+        char edge[4 * 3 + 2];
+        size_t plen = woff[k], slen = wl - woff[n_cp - k];
+
+        edge[0] = '^';
+        memcpy(edge + 1, word, plen);
+        lang_add_row(cost, g->table[5] + (size_t)(lang_hash(edge, plen + 1, 6) & g->mask[5]) * g->n, g->n);
+        memcpy(edge, word + woff[n_cp - k], slen);
+        edge[slen] = '$';
+        lang_add_row(cost, g->table[5] + (size_t)(lang_hash(edge, slen + 1, 6) & g->mask[5]) * g->n, g->n);
+    }
     return n_cp;
 }
 

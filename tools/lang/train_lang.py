@@ -17,11 +17,13 @@ GROUPS = [
 SINGLE = [("el", "Grek"), ("he", "Hebr"), ("hy", "Armn"), ("ka", "Geor"), ("ko", "Hang"),
           ("ja", "Jpan"), ("zh", "Hani"), ("th", "Thai"), ("bn", "Beng"), ("gu", "Gujr"),
           ("pa", "Guru"), ("ta", "Taml"), ("te", "Telu")]
-# Table bucket counts (log2) per feature kind: unigram, bigram, trigram, quadrigram, word.
-LOG2 = [11, 14, 15, 16, 15]
-KEEP = [100000, 100000, 6000, 9000, 6000]   # kept features per language per kind
+# Table bucket counts (log2) per feature kind: unigram, bigram, trigram, quadrigram, word,
+# word edge (first or last 1-3 letters with a boundary mark).
+KINDS = 6
+LOG2 = [int(x) for x in os.environ.get("LANG_LOG2", "11,14,14,16,15,15").split(",")]
+KEEP = [int(x) for x in os.environ.get("LANG_KEEP", "100000,100000,6000,9000,6000,8000").split(",")]   # kept features per language per kind
 PEN_Q = float(os.environ.get("PEN_Q", "0.95"))
-PEN_ADD = float(os.environ.get("PEN_ADD", "1.0"))
+PEN_ADD = float(os.environ.get("PEN_ADD", "3.0"))
 SCALE = 8.0                                  # cost units per nat
 ISO3 = {"afr": "af", "azj": "az", "aze": "az", "bos": "bs", "cat": "ca", "ces": "cs", "cym": "cy",
         "dan": "da", "deu": "de", "eng": "en", "epo": "eo", "spa": "es", "est": "et", "ekk": "et",
@@ -145,7 +147,7 @@ def load_word_text(data):
 def build_group(script, langs, data, wordcounts):
     n = len(langs)
     tables = []
-    for k in range(5):
+    for k in range(KINDS):
         tables.append(None)
     per_lang = []
     for code in langs:
@@ -167,8 +169,17 @@ def build_group(script, langs, data, wordcounts):
         else:
             items = []
         feats.append(items)
+        edges = collections.Counter()
+        for w, c in wc.items():
+            for k in (1, 2, 3):
+                if len(w) >= k:
+                    edges["^" + w[:k]] += c
+                    edges[w[-k:] + "$"] += c
+        etotal = sum(edges.values())
+        feats.append([(e, math.log(c / etotal)) for e, c in edges.most_common(KEEP[5])]
+                     if etotal else [])
         per_lang.append(feats)
-    for k in range(5):
+    for k in range(KINDS):
         nb = 1 << LOG2[k]
         rows = bytearray(nb * n)
         for li in range(n):
@@ -177,7 +188,7 @@ def build_group(script, langs, data, wordcounts):
                 costs = sorted(-lp for _, lp in items)
                 worst = costs[int(len(costs) * PEN_Q)] + PEN_ADD
             else:
-                worst = 12.0
+                worst = 12.0 if k == 4 else 8.0   # no text for this language: a flat cost
             pen = min(255, int(round(worst * SCALE)))
             for b in range(nb):
                 rows[b * n + li] = pen
@@ -188,7 +199,7 @@ def build_group(script, langs, data, wordcounts):
                     rows[h * n + li] = c
         tables.append(rows)
         tables[k] = rows
-    return tables[:5]
+    return tables[:KINDS]
 
 
 def main():
@@ -208,9 +219,9 @@ def main():
     for script, codes in GROUPS:
         blobs.append(build_group(script, codes.split(), a.data, wordcounts))
     # layout: header, lang table, group table, then tables (64-byte aligned)
-    hdr = struct.pack("<4sIIII", b"ELID", 1, len(langs), len(GROUPS), 5)
+    hdr = struct.pack("<4sIIII", b"ELID", 2, len(langs), len(GROUPS), KINDS)
     lt = b"".join(struct.pack("<4s4sB3x", c.encode(), s.encode(), g) for c, s, g in langs)
-    gsize = 8 + 64 + 5 * 8
+    gsize = 8 + 64 + KINDS * 8
     off = len(hdr) + len(lt) + gsize * len(GROUPS)
     off = (off + 63) & ~63
     gt = b""
@@ -219,7 +230,7 @@ def main():
         cl = codes.split()
         members = bytes(index[c] for c in cl).ljust(64, b"\xff")
         ent = struct.pack("<4sI", script.encode(), len(cl)) + members
-        for k in range(5):
+        for k in range(KINDS):
             ent += struct.pack("<II", LOG2[k], off + len(body))
             body += bytes(blobs[gi][k])
             pad = (-len(body)) % 64

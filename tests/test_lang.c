@@ -1,0 +1,357 @@
+/* Tests for language identification: golden sentences per family, close pairs, headlines,
+ * mixed scripts, und for text without signal, and the stage's output and hint handling. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stages/lang/lang.h"
+#include "stages/stage.h"
+
+static struct lang_model *model;
+
+static void setup(void)
+{
+    struct errbuf err = {{0}};
+    char path[1024];
+
+    snprintf(path, sizeof path, "%s/lang/lang.bin", stage_model_dir());
+    cr_assert_eq(lang_model_load(&model, path, &err), 0, "%s", err.msg);
+}
+
+static void teardown(void)
+{
+    lang_model_free(model);
+    model = NULL;
+}
+
+TestSuite(lang, .init = setup, .fini = teardown);
+
+/* Detects s as one "text" field. */
+static struct lang_result detect2(const char *title, const char *text)
+{
+    struct text_field f[2];
+    struct lang_result r;
+    struct errbuf err = {{0}};
+    size_t n = 0;
+
+    if (title != NULL) {
+        cr_assert_eq(text_validate_utf8(title, strlen(title), NULL), 0);
+        cr_assert_eq(text_field_init(&f[n++], "title", title, strlen(title), &err), 0, "%s", err.msg);
+    }
+    cr_assert_eq(text_validate_utf8(text, strlen(text), NULL), 0);
+    cr_assert_eq(text_field_init(&f[n++], "text", text, strlen(text), &err), 0, "%s", err.msg);
+    lang_detect(model, f, n, NULL, LANG_HINT_IGNORE, &r);
+    for (size_t i = 0; i < n; i++)
+        text_field_fini(&f[i]);
+    return r;
+}
+
+static struct lang_result detect(const char *text)
+{
+    return detect2(NULL, text);
+}
+
+struct golden {
+    const char *code;
+    const char *text;
+};
+
+static void expect_all(const struct golden *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct lang_result r = detect(g[i].text);
+
+        cr_expect_str_eq(r.code, g[i].code, "%s: got %s", g[i].text, r.code);
+    }
+}
+
+#define EXPECT_ALL(g) expect_all(g, sizeof(g) / sizeof(g[0]))
+
+Test(lang, knows_the_seventy_five_languages)
+{
+    cr_expect_geq(lang_model_n_langs(model), 75);
+}
+
+Test(lang, names_germanic_sentences)
+{
+    static const struct golden g[] = {
+        {"de", "Der Bundestag hat am Donnerstag ein neues Gesetz zur Förderung erneuerbarer Energien beschlossen."},
+        {"en", "The city council voted on Tuesday to expand the bus network to the northern suburbs."},
+        {"nl", "Het kabinet heeft donderdag een nieuw wetsvoorstel over de woningmarkt naar de Kamer gestuurd."},
+        {"sv", "Regeringen presenterade på onsdagen en ny plan för att minska arbetslösheten bland unga."},
+        {"da", "Regeringen fremlagde i går en ny plan, som skal få flere unge i arbejde efter skolen."},
+        {"af", "Die regering het gister aangekondig dat hulle nuwe maatreëls gaan neem om werkloosheid te verminder."},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, names_romance_sentences)
+{
+    static const struct golden g[] = {
+        {"es", "El gobierno anunció ayer nuevas medidas para reducir el desempleo juvenil en las regiones del sur."},
+        {"pt", "O governo anunciou ontem novas medidas para reduzir o desemprego juvenil nas regiões do sul."},
+        {"fr", "Le gouvernement a annoncé hier de nouvelles mesures pour réduire le chômage des jeunes."},
+        {"it", "Il governo ha annunciato ieri nuove misure per ridurre la disoccupazione giovanile nel sud."},
+        {"ro", "Guvernul a anunțat ieri noi măsuri pentru reducerea șomajului în rândul tinerilor."},
+        {"ca", "El govern va anunciar ahir noves mesures per reduir l'atur juvenil a les comarques del sud."},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, names_slavic_and_baltic_sentences)
+{
+    static const struct golden g[] = {
+        {"pl", "Rząd ogłosił wczoraj nowe działania mające na celu zmniejszenie bezrobocia wśród młodzieży."},
+        {"cs", "Vláda včera oznámila nová opatření ke snížení nezaměstnanosti mladých lidí."},
+        {"sk", "Vláda včera oznámila nové opatrenia na zníženie nezamestnanosti mladých ľudí."},
+        {"ru", "Правительство объявило о новых мерах по снижению безработицы среди молодежи."},
+        {"uk", "Уряд оголосив про нові заходи щодо зниження безробіття серед молоді."},
+        {"bg", "Правителството обяви вчера нови мерки за намаляване на безработицата сред младите хора."},
+        {"lt", "Vyriausybė vakar paskelbė naujas priemones jaunimo nedarbui mažinti."},
+        {"lv", "Valdība vakar paziņoja par jauniem pasākumiem jauniešu bezdarba samazināšanai."},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, names_other_latin_script_sentences)
+{
+    static const struct golden g[] = {
+        {"fi", "Hallitus ilmoitti eilen uusista toimista nuorisotyöttömyyden vähentämiseksi."},
+        {"hu", "A kormány tegnap új intézkedéseket jelentett be a fiatalok munkanélküliségének csökkentésére."},
+        {"tr", "Hükümet dün gençler arasındaki işsizliği azaltmak için yeni önlemler açıkladı."},
+        {"vi", "Chính phủ hôm qua đã công bố các biện pháp mới nhằm giảm tỷ lệ thất nghiệp ở thanh niên."},
+        {"sw", "Serikali ilitangaza jana hatua mpya za kupunguza ukosefu wa ajira miongoni mwa vijana."},
+        {"id", "Pemerintah kemarin mengumumkan langkah-langkah baru untuk mengurangi pengangguran di kalangan anak muda."},
+        {"eu", "Gobernuak atzo neurri berriak iragarri zituen gazteen langabezia murrizteko."},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, names_languages_by_their_script)
+{
+    static const struct golden g[] = {
+        {"el", "Η κυβέρνηση ανακοίνωσε χθες νέα μέτρα για τη μείωση της ανεργίας των νέων."},
+        {"he", "הממשלה הודיעה אתמול על צעדים חדשים להפחתת האבטלה בקרב צעירים."},
+        {"ar", "أعلنت الحكومة أمس عن إجراءات جديدة للحد من البطالة بين الشباب."},
+        {"fa", "دولت دیروز اقدامات جدیدی را برای کاهش بیکاری جوانان اعلام کرد."},
+        {"hi", "सरकार ने कल युवाओं में बेरोजगारी कम करने के लिए नए उपायों की घोषणा की।"},
+        {"ja", "政府は昨日、若者の失業を減らすための新しい対策を発表した。"},
+        {"zh", "政府昨天宣布了减少青年失业的新措施。"},
+        {"ko", "정부는 어제 청년 실업을 줄이기 위한 새로운 대책을 발표했다."},
+        {"th", "รัฐบาลประกาศมาตรการใหม่เพื่อลดการว่างงานของเยาวชนเมื่อวานนี้"},
+        {"ka", "მთავრობამ გუშინ ახალი ზომები გამოაცხადა ახალგაზრდების უმუშევრობის შესამცირებლად."},
+        {"hy", "Կառավարությունը երեկ հայտարարեց նոր միջոցառումների մասին։"},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, tells_close_pairs_apart_at_sentence_length)
+{
+    static const struct golden g[] = {
+        {"de", "Die Regierung will die Steuern für kleine Unternehmen im nächsten Jahr deutlich senken."},
+        {"nl", "De regering wil de belastingen voor kleine bedrijven volgend jaar flink verlagen."},
+        {"es", "La policía detuvo a dos hombres después del robo en una tienda del centro de la ciudad."},
+        {"pt", "A polícia deteve dois homens depois do assalto a uma loja no centro da cidade."},
+        {"ru", "Полиция задержала двух мужчин после ограбления магазина в центре города."},
+        {"uk", "Поліція затримала двох чоловіків після пограбування магазину в центрі міста."},
+        {"cs", "Policie zadržela dva muže po vyloupení obchodu v centru města."},
+        {"sk", "Polícia zadržala dvoch mužov po vykradnutí obchodu v centre mesta."},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, reads_short_german_and_english_headlines)
+{
+    static const struct golden g[] = {
+        {"de", "Regierung plant höhere Steuern für Konzerne"},
+        {"de", "Merkel trifft Macron in Berlin zu Gesprächen"},
+        {"de", "Bahn streicht Verbindungen wegen Streik"},
+        {"en", "Government plans higher taxes for large companies"},
+        {"en", "Police arrest two men after robbery"},
+        {"en", "Storm leaves thousands without power overnight"},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, uses_title_and_text_together)
+{
+    struct lang_result r = detect2("Merkel in Paris", "Die Kanzlerin sprach mit dem Präsidenten über die Zukunft der Union.");
+
+    cr_expect_str_eq(r.code, "de");
+}
+
+Test(lang, follows_the_majority_script_in_mixed_text)
+{
+    struct lang_result r = detect("Компания Apple представила новый iPhone на презентации в Купертино во вторник.");
+
+    cr_expect_str_eq(r.code, "ru");
+    cr_expect_str_eq(r.script, "Cyrl");
+    r = detect("The Kremlin spokesman, Дмитрий Песков, told reporters on Monday that talks would continue.");
+    cr_expect_str_eq(r.code, "en");
+    r = detect("Лaбуристичкa пaртиja ниje прихвaтилa тaкву идejу.");  /* Latin a, e, j inside */
+    cr_expect_str_eq(r.code, "sr");
+}
+
+Test(lang, says_und_without_signal)
+{
+    struct lang_result r;
+
+    r = detect("");
+    cr_expect_str_eq(r.code, "und");
+    cr_expect_lt(r.confidence, 0.2);
+    r = detect("2024 - 12 - 31 100,5 % 42");
+    cr_expect_str_eq(r.code, "und");
+    cr_expect_lt(r.confidence, 0.2);
+    r = detect("https://www.example.com/news/index.html?id=42");
+    cr_expect_str_eq(r.code, "und");
+    r = detect("www.example.org");
+    cr_expect_str_eq(r.code, "und");
+    r = detect("ok");
+    cr_expect_str_eq(r.code, "und");
+    cr_expect_lt(r.confidence, 0.2);
+}
+
+Test(lang, leaves_invalid_utf8_to_the_text_layer)
+{
+    size_t bad = 0;
+
+    cr_expect_eq(text_validate_utf8("ab\xc3(", 4, &bad), -EILSEQ);
+    cr_expect_eq(bad, 2);
+}
+
+Test(lang, stops_early_on_long_text_once_certain)
+{
+    static char buf[64 * 1024];
+    const char *s = "Der Bundestag hat am Donnerstag ein neues Gesetz beschlossen. ";
+    size_t n = 0, sl = strlen(s);
+    struct lang_result r;
+
+    while (n + sl < sizeof buf) {
+        memcpy(buf + n, s, sl);
+        n += sl;
+    }
+    buf[n] = '\0';
+    r = detect(buf);
+    cr_expect_str_eq(r.code, "de");
+    cr_expect_lt(r.n_letters, 2000, "read %zu letters", r.n_letters);
+}
+
+Test(lang, rejects_a_missing_or_foreign_model_file)
+{
+    struct lang_model *m = NULL;
+    struct errbuf err = {{0}};
+    char path[1024];
+
+    cr_expect_lt(lang_model_load(&m, "/nonexistent/lang.bin", &err), 0);
+    cr_expect_null(m);
+    snprintf(path, sizeof path, "%s/tests/test_lang.c", ENRICHD_SOURCE_DIR);
+    cr_expect_eq(lang_model_load(&m, path, &err), -EINVAL);
+    cr_expect(strstr(err.msg, "magic") != NULL, "%s", err.msg);
+}
+
+/* The stage: JSON output, doc->lang, hint modes, config errors. */
+
+struct stage_run {
+    struct doc doc;
+    struct text_field field;
+};
+
+static json_t *run_stage(const char *hint_mode, const char *hint, const char *text, char lang[8])
+{
+    const struct stage_ops *ops = stage_find("lang");
+    struct conf_section conf = {0};
+    struct errbuf err = {{0}};
+    struct stage_run s = {0};
+    void *ctx = NULL;
+    json_t *out;
+
+    cr_assert_not_null(ops);
+    if (hint_mode != NULL)
+        cr_assert_eq(conf_section_set(&conf, "hint", hint_mode, 0), 0);
+    cr_assert_eq(ops->init(&ctx, &conf, &err), 0, "%s", err.msg);
+    cr_assert_eq(text_field_init(&s.field, "text", text, strlen(text), &err), 0);
+    s.doc.id = "t1";
+    s.doc.lang_hint = hint;
+    s.doc.fields[0] = s.field;
+    s.doc.n_fields = 1;
+    s.doc.enrichment = json_object();
+    cr_assert_eq(ops->process(ctx, &s.doc, &err), 0, "%s", err.msg);
+    out = json_incref(json_object_get(s.doc.enrichment, "language"));
+    memcpy(lang, s.doc.lang, 8);
+    json_decref(s.doc.enrichment);
+    text_field_fini(&s.field);
+    ops->fini(ctx);
+    conf_section_clear(&conf);
+    cr_assert_not_null(out);
+    return out;
+}
+
+Test(lang_stage, writes_language_object_and_doc_lang)
+{
+    char lang[8];
+    json_t *o = run_stage(NULL, NULL, "Die Regierung will die Steuern im nächsten Jahr senken.", lang);
+    json_t *c = json_object_get(o, "candidates");
+
+    cr_expect_str_eq(lang, "de");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "code")), "de");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "name")), "German");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "script")), "Latn");
+    cr_expect_gt(json_real_value(json_object_get(o, "confidence")), 0.5);
+    cr_expect_leq(json_real_value(json_object_get(o, "confidence")), 1.0);
+    cr_assert(json_is_array(c));
+    cr_expect_eq(json_array_size(c), 3);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(c, 0), "code")), "de");
+    json_decref(o);
+}
+
+Test(lang_stage, applies_the_hint_as_configured)
+{
+    const char *amb = "Minister"; /* nl, af and de alike */
+    char lang[8];
+    json_t *o;
+
+    o = run_stage("trust", "nl", "Die Regierung will die Steuern im nächsten Jahr senken.", lang);
+    cr_expect_str_eq(lang, "nl");
+    json_decref(o);
+    o = run_stage("ignore", "nl", "Die Regierung will die Steuern im nächsten Jahr senken.", lang);
+    cr_expect_str_eq(lang, "de");
+    json_decref(o);
+    o = run_stage("prior", "nl", "Die Regierung will die Steuern im nächsten Jahr senken.", lang);
+    cr_expect_str_eq(lang, "de");   /* a prior does not override clear evidence */
+    json_decref(o);
+    o = run_stage("prior", "nb", "Regjeringen vil senke skatten for små bedrifter neste år.", lang);
+    cr_expect_str_eq(lang, "nb");
+    json_decref(o);
+    o = run_stage("prior", "de", amb, lang);
+    cr_expect_str_eq(lang, "de");
+    json_decref(o);
+}
+
+Test(lang_stage, gives_und_for_a_url)
+{
+    char lang[8];
+    json_t *o = run_stage(NULL, NULL, "https://example.com/a/b", lang);
+
+    cr_expect_str_eq(lang, "und");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "code")), "und");
+    cr_expect_lt(json_real_value(json_object_get(o, "confidence")), 0.2);
+    json_decref(o);
+}
+
+Test(lang_stage, rejects_an_unknown_hint_mode_and_a_missing_model)
+{
+    const struct stage_ops *ops = stage_find("lang");
+    struct conf_section conf = {0};
+    struct errbuf err = {{0}};
+    void *ctx = NULL;
+
+    cr_assert_eq(conf_section_set(&conf, "hint", "maybe", 0), 0);
+    cr_expect_eq(ops->init(&ctx, &conf, &err), -EINVAL);
+    cr_expect(strstr(err.msg, "hint") != NULL, "%s", err.msg);
+    cr_assert_eq(conf_section_set(&conf, "hint", "prior", 0), 0);
+    cr_assert_eq(conf_section_set(&conf, "model", "/nonexistent/lang.bin", 0), 0);
+    cr_expect_eq(ops->init(&ctx, &conf, &err), -ENOENT);
+    cr_expect_null(ctx);
+    conf_section_clear(&conf);
+}
