@@ -20,8 +20,12 @@
 #define LANG_KINDS 6           /* unigram, bigram, trigram, quadrigram, word, word edge */
 #define LANG_SCALE 8.0         /* model cost units per nat (tools/lang/train_lang.py SCALE) */
 #define LANG_MAX_WORD 64       /* letters of a word that are scored */
+#ifndef LANG_STOP_MIN_WORDS
 #define LANG_STOP_MIN_WORDS 24 /* early stop: at least this many words read ... */
+#endif
+#ifndef LANG_STOP_MARGIN
 #define LANG_STOP_MARGIN 480u  /* ... and the runner-up this many cost units behind (60 nats) */
+#endif
 #define LANG_SCRIPT_SAMPLE 4096 /* letters sampled for the script vote */
 #ifndef LANG_UND_CONF
 #define LANG_UND_CONF 0.2      /* a single word below this confidence is und */
@@ -380,6 +384,21 @@ static size_t lang_put_cp(char *out, int32_t cp)
     return 4;
 }
 
+/* Case-folds a word like text_fold, without its allocation when the word is ASCII. */
+static long lang_fold(const char *w, size_t len, char *out, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; i < len && (uint8_t)w[i] < 0x80; i++)
+        ;
+    if (i < len || len + 1 > cap)
+        return text_fold(w, len, out, cap);
+    for (i = 0; i < len; i++)
+        out[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + ('a' - 'A') : w[i]);
+    out[len] = '\0';
+    return (long)len;
+}
+
 /* Costs one word's n-grams (over its letters, as in the lingua tables) and the word itself
  * (letters and marks) for all languages of group g. Returns the number of letters and marks scored (0 when
  * the word has letters of another script). */
@@ -393,7 +412,7 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
 
     if (wlen > 4 * LANG_MAX_WORD)
         wlen = 4 * LANG_MAX_WORD;
-    flen = text_fold(w, wlen, folded, sizeof folded);
+    flen = lang_fold(w, wlen, folded, sizeof folded);
     if (flen <= 0)
         return 0;
     while (i < (size_t)flen && m < LANG_MAX_WORD && n_cp < 2 * LANG_MAX_WORD) {
