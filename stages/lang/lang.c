@@ -274,7 +274,11 @@ static enum lang_script_id lang_script(int32_t cp)
 
 static int lang_is_letter(int32_t cp)
 {
-    utf8proc_category_t c = utf8proc_category(cp);
+    utf8proc_category_t c;
+
+    if (cp < 0x80)
+        return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+    c = utf8proc_category(cp);
 
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME;
 }
@@ -293,7 +297,7 @@ static int lang_chunk_is_link(const struct text_field *f, const struct text_toke
     while (e < f->len && f->data[e] != ' ' && f->data[e] != '\n' && f->data[e] != '\t')
         e++;
     *chunk_end = e;
-    *verdict = memmem(f->data + s, e - s, "://", 3) != NULL ||
+    *verdict = (memchr(f->data + s, ':', e - s) != NULL && memmem(f->data + s, e - s, "://", 3) != NULL) ||
                (e - s > 4 && strncasecmp(f->data + s, "www.", 4) == 0) ||
                memchr(f->data + s, '@', e - s) != NULL;
     return *verdict;
@@ -407,7 +411,8 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
 {
     char folded[4 * LANG_MAX_WORD + 64], kept[4 * LANG_MAX_WORD + 8], word[8 * LANG_MAX_WORD + 8];
     uint16_t off[LANG_MAX_WORD + 1], woff[2 * LANG_MAX_WORD + 1];
-    size_t m = 0, klen = 0, wl = 0, i = 0, n_cp = 0;
+    const uint8_t *rows[4 * LANG_MAX_WORD + LANG_WORD_WEIGHT + 6];
+    size_t m = 0, klen = 0, wl = 0, i = 0, n_cp = 0, nr = 0;
     long flen;
 
     if (wlen > 4 * LANG_MAX_WORD)
@@ -423,7 +428,9 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
 
         if (cp < 0)
             break;
-        cat = utf8proc_category(cp);
+        cat = cp < 0x80 ? ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z' ? UTF8PROC_CATEGORY_LL
+                                                                     : UTF8PROC_CATEGORY_CN)
+                        : utf8proc_category(cp);
         if (cat < UTF8PROC_CATEGORY_LU || cat > UTF8PROC_CATEGORY_ME)
             continue;
         s = lang_script(cp);
@@ -447,17 +454,18 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
     if (m == 0)
         return 0;
     off[m] = (uint16_t)klen;
+    /* Hash everything first and prefetch the rows, so that the cache misses overlap. */
     for (uint32_t k = 1; k <= 4 && k <= m; k++) {
         const uint8_t *tab = g->table[k - 1];
 
         for (size_t a = 0; a + k <= m; a++) {
             uint32_t h = lang_hash(kept + off[a], (size_t)(off[a + k] - off[a]), k) & g->mask[k - 1];
 
-            lang_add_row(cost, tab + (size_t)h * g->n, g->n);
+            rows[nr++] = tab + (size_t)h * g->n;
         }
     }
     for (int r = 0; r < LANG_WORD_WEIGHT; r++)
-        lang_add_row(cost, g->table[4] + (size_t)(lang_hash(word, wl, 5) & g->mask[4]) * g->n, g->n);
+        rows[nr++] = g->table[4] + (size_t)(lang_hash(word, wl, 5) & g->mask[4]) * g->n;
     woff[n_cp] = (uint16_t)wl;
     for (size_t k = 1; k <= 3 && k <= n_cp; k++) {
         char edge[4 * 3 + 2];
@@ -465,11 +473,17 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
 
         edge[0] = '^';
         memcpy(edge + 1, word, plen);
-        lang_add_row(cost, g->table[5] + (size_t)(lang_hash(edge, plen + 1, 6) & g->mask[5]) * g->n, g->n);
+        rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, plen + 1, 6) & g->mask[5]) * g->n;
         memcpy(edge, word + woff[n_cp - k], slen);
         edge[slen] = '$';
-        lang_add_row(cost, g->table[5] + (size_t)(lang_hash(edge, slen + 1, 6) & g->mask[5]) * g->n, g->n);
+        rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, slen + 1, 6) & g->mask[5]) * g->n;
     }
+    for (size_t r = 0; r < nr; r++) {
+        __builtin_prefetch(rows[r]);
+        __builtin_prefetch(rows[r] + g->n - 1);
+    }
+    for (size_t r = 0; r < nr; r++)
+        lang_add_row(cost, rows[r], g->n);
     return n_cp;
 }
 
