@@ -253,7 +253,7 @@ Test(entities, viterbi_output_is_always_a_valid_bioes_sequence)
     cr_expect(ent_transition_ok(out[5], ENT_N_TAGS));
 }
 
-Test(entities, normalises_a_german_genitive_and_links_the_country_code)
+Test(entities, normalises_a_german_genitive_and_links_country_and_city_codes)
 {
     json_t *ents = run("{\"text\":\"Die Regierung Aserbaidschans hat am Montag in Baku die "
                        "Eisenbahnlinie eröffnet.\"}",
@@ -265,6 +265,9 @@ Test(entities, normalises_a_german_genitive_and_links_the_country_code)
     cr_expect(has_mention(az, "Aserbaidschans"), "%s", res.out);
     cr_expect_str_eq(json_string_value(json_object_get(az, "country")), "AZ", "%s", res.out);
     cr_expect_null(json_object_get(find(ents, "Baku"), "country"), "a city is no country");
+    cr_expect_eq(json_integer_value(json_object_get(find(ents, "Baku"), "geonameid")), 587084,
+                 "%s", res.out);
+    cr_expect_null(json_object_get(az, "geonameid"));
 }
 
 Test(entities, rejects_unknown_config_keys_and_missing_model_directories)

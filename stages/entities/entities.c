@@ -20,17 +20,24 @@ struct key_map {
     size_t mask;
 };
 
+/* A "name<TAB>value" file: folded names to values; empty when the file is absent. */
+struct name_table {
+    char *text;          /* owned: the file; keys and values point into it */
+    const char **value;  /* owned array of borrowed values */
+    struct key_map map;  /* folded name -> index into value */
+    size_t n;
+};
+
 struct ent_ctx {
     struct ent_model *models[ENT_MAX_MODELS]; /* owned */
     size_t n_models;
-    /* Country names (folded) to ISO 3166-1 alpha-2, from countries.tsv; empty without it. */
-    char *country_text;        /* owned: the file, keys and codes point into it */
-    const char **country_iso;  /* owned array of borrowed codes */
-    struct key_map countries;  /* folded name -> index into country_iso */
-    size_t n_countries;
+    struct name_table countries; /* countries.tsv: name -> ISO 3166-1 alpha-2 */
+    struct name_table cities;    /* cities.tsv: name -> GeoNames id */
 };
 
-static int load_countries(struct ent_ctx *ctx, const char *dir, struct errbuf *err);
+static int load_table(struct name_table *t, const char *dir, const char *file,
+                      struct errbuf *err);
+static void table_fini(struct name_table *t);
 static void key_map_fini(struct key_map *m);
 static int key_map_get(const struct key_map *m, const char *key);
 
@@ -101,9 +108,8 @@ static void entities_fini(void *vctx)
         return;
     for (size_t i = 0; i < ctx->n_models; i++)
         ent_model_free(ctx->models[i]);
-    key_map_fini(&ctx->countries);
-    free(ctx->country_iso);
-    free(ctx->country_text);
+    table_fini(&ctx->countries);
+    table_fini(&ctx->cities);
     free(ctx);
 }
 
@@ -155,7 +161,9 @@ static int entities_init(void **out, const struct conf_section *conf, struct err
     if (rc == 0 && ctx->n_models == 0)
         rc = errbuf_set(err, -ENOENT, "%s: no *.model files", dir);
     if (rc == 0)
-        rc = load_countries(ctx, dir, err);
+        rc = load_table(&ctx->countries, dir, "countries.tsv", err);
+    if (rc == 0)
+        rc = load_table(&ctx->cities, dir, "cities.tsv", err);
     if (rc != 0) {
         entities_fini(ctx);
         return rc;
@@ -238,21 +246,28 @@ static void key_map_put(struct key_map *m, const char *key, int val)
     }
 }
 
-/* Loads dir/countries.tsv ("name<TAB>ISO2" lines) when present. */
-static int load_countries(struct ent_ctx *ctx, const char *dir, struct errbuf *err)
+static void table_fini(struct name_table *t)
 {
-    char path[4096 + 32];
+    key_map_fini(&t->map);
+    free(t->value);
+    free(t->text);
+}
+
+/* Loads dir/file ("name<TAB>value" lines) into t when the file is present. */
+static int load_table(struct name_table *t, const char *dir, const char *file, struct errbuf *err)
+{
+    char path[4096 + 64];
     FILE *f;
     long size;
     size_t n = 0;
     char *p, *text;
 
-    snprintf(path, sizeof(path), "%s/countries.tsv", dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
     f = fopen(path, "rb");
     if (f == NULL)
         return errno == ENOENT ? 0 : errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
     if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-        size > (1L << 24)) {
+        size > (1L << 26)) {
         fclose(f);
         return errbuf_set(err, -EINVAL, "%s: cannot read", path);
     }
@@ -264,11 +279,11 @@ static int load_countries(struct ent_ctx *ctx, const char *dir, struct errbuf *e
     }
     fclose(f);
     text[size] = '\0';
-    ctx->country_text = text;
+    t->text = text;
     for (p = text; *p; p++)
         n += *p == '\n';
-    ctx->country_iso = calloc(n + 1, sizeof(*ctx->country_iso));
-    if (ctx->country_iso == NULL || key_map_init(&ctx->countries, n + 1) != 0)
+    t->value = calloc(n + 1, sizeof(*t->value));
+    if (t->value == NULL || key_map_init(&t->map, n + 1) != 0)
         return errbuf_set(err, -ENOMEM, "%s: out of memory", path);
     for (p = text; *p;) {
         char *nl = strchr(p, '\n'), *tab = strchr(p, '\t');
@@ -279,33 +294,38 @@ static int load_countries(struct ent_ctx *ctx, const char *dir, struct errbuf *e
         if (nl == NULL)
             nl = p + strlen(p);
         last = *nl == '\0';
-        if (tab == NULL || tab > nl || nl - tab != 3)
+        if (tab == NULL || tab > nl || tab + 1 == nl || t->n > n)
             return errbuf_set(err, -EINVAL, "%s: bad line \"%.*s\"", path, (int)(nl - p), p);
         *tab = '\0';
-        tab[3] = '\0';
+        *nl = '\0';
         /* The folded name replaces the original in place when it is not longer. */
         fl = text_fold(p, (size_t)(tab - p), folded, sizeof(folded));
         if (fl > 0 && fl <= tab - p) {
             memcpy(p, folded, (size_t)fl + 1);
-            ctx->country_iso[ctx->n_countries] = tab + 1;
-            key_map_put(&ctx->countries, p, (int)ctx->n_countries);
-            ctx->n_countries++;
+            t->value[t->n] = tab + 1;
+            key_map_put(&t->map, p, (int)t->n);
+            t->n++;
         }
         p = last ? nl : nl + 1;
     }
     return 0;
 }
 
-/* ISO code of a country name (any case), or NULL. */
-static const char *country_code(const struct ent_ctx *ctx, const char *name)
+/* Value of a name (any case) in t, or NULL. */
+static const char *table_get(const struct name_table *t, const char *name)
 {
     char folded[256];
     int i;
 
-    if (ctx->n_countries == 0 || text_fold(name, strlen(name), folded, sizeof(folded)) < 0)
+    if (t->n == 0 || text_fold(name, strlen(name), folded, sizeof(folded)) < 0)
         return NULL;
-    i = key_map_get(&ctx->countries, folded);
-    return i >= 0 ? ctx->country_iso[i] : NULL;
+    i = key_map_get(&t->map, folded);
+    return i >= 0 ? t->value[i] : NULL;
+}
+
+static const char *country_code(const struct ent_ctx *ctx, const char *name)
+{
+    return table_get(&ctx->countries, name);
 }
 
 /* ---- mentions ---- */
@@ -790,7 +810,12 @@ static json_t *entities_json(const struct ent_ctx *ctx, const struct doc *doc, c
         if (ents[e].type == ENT_LOC) {
             const char *iso = country_code(ctx, ents[e].name);
 
+            const char *gid = iso == NULL ? table_get(&ctx->cities, ents[e].name) : NULL;
+
             if (iso != NULL && json_object_set_new(obj, "country", json_string(iso)) != 0)
+                goto fail;
+            if (gid != NULL &&
+                json_object_set_new(obj, "geonameid", json_integer(strtoll(gid, NULL, 10))) != 0)
                 goto fail;
         }
     }

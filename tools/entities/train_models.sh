@@ -1,5 +1,6 @@
 #!/bin/sh
-# train_models: rebuilds models/entities/{de,en}.model and countries.tsv from ../shared/data.
+# train_models: rebuilds models/entities/{de,en}.model, countries.tsv and cities.tsv from
+# ../shared/data.
 # usage: tools/entities/train_models.sh BUILD_DIR [DATA_DIR]   (run from the repository root)
 set -eu
 build=${1:?usage: train_models.sh BUILD_DIR [DATA_DIR]}
@@ -19,3 +20,4 @@ mkdir -p "$out"
 # shellcheck disable=SC2086
 "$train" -o "$out/en.model" -e 20 -b 19 -s 1 $gaz conll:"$ner/en/conll2003_restricted/eng.train.gz"
 tools/entities/build_countries.sh "$g" > "$out/countries.tsv"
+tools/entities/build_cities.sh "$g" > "$out/cities.tsv"
