@@ -19,7 +19,7 @@
 #define LANG_GROUP_MAX_MEMBERS 64
 #define LANG_KINDS 6           /* unigram, bigram, trigram, quadrigram, word, word edge */
 #define LANG_SCALE 8.0         /* model cost units per nat (tools/lang/train_lang.py SCALE) */
-#define LANG_MAX_WORD 64       /* letters of a word that are scored */
+#define LANG_MAX_WORD 60       /* letters of a word that are scored (keeps a word's sum in 16 bits) */
 #ifndef LANG_STOP_MIN_WORDS
 #define LANG_STOP_MIN_WORDS 24 /* early stop: at least this many words read ... */
 #endif
@@ -29,6 +29,9 @@
 #define LANG_SCRIPT_SAMPLE 4096 /* letters sampled for the script vote */
 #ifndef LANG_UND_CONF
 #define LANG_UND_CONF 0.2      /* a single word below this confidence is und */
+#endif
+#ifndef LANG_EDGE_WEIGHT
+#define LANG_EDGE_WEIGHT 1       /* times a word-edge cost counts */
 #endif
 #ifndef LANG_WORD_WEIGHT
 #define LANG_WORD_WEIGHT 2       /* times a whole-word cost counts */
@@ -314,10 +317,22 @@ static uint32_t lang_hash(const char *s, size_t len, uint32_t seed)
     return h;
 }
 
-static void lang_add_row(uint32_t *restrict cost, const uint8_t *restrict row, uint32_t n)
+typedef uint8_t lang_v8u8 __attribute__((vector_size(8)));
+typedef uint16_t lang_v8u16 __attribute__((vector_size(16)));
+
+/* acc[j] += row[j] for j < n, eight languages at a time (GCC vector extensions). */
+static void lang_add_row(lang_v8u16 *restrict acc, const uint8_t *restrict row, uint32_t n)
 {
-    for (uint32_t j = 0; j < n; j++)
-        cost[j] += row[j];
+    uint32_t j = 0;
+
+    for (; j + 8 <= n; j += 8) {
+        lang_v8u8 b;
+
+        memcpy(&b, row + j, sizeof b);
+        acc[j / 8] += __builtin_convertvector(b, lang_v8u16);
+    }
+    for (; j < n; j++)
+        acc[j / 8][j % 8] = (uint16_t)(acc[j / 8][j % 8] + row[j]);
 }
 
 /* Scratch of one detection. */
@@ -411,7 +426,8 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
 {
     char folded[4 * LANG_MAX_WORD + 64], kept[4 * LANG_MAX_WORD + 8], word[8 * LANG_MAX_WORD + 8];
     uint16_t off[LANG_MAX_WORD + 1], woff[2 * LANG_MAX_WORD + 1];
-    const uint8_t *rows[4 * LANG_MAX_WORD + LANG_WORD_WEIGHT + 6];
+    const uint8_t *rows[4 * LANG_MAX_WORD + LANG_WORD_WEIGHT + 6 * LANG_EDGE_WEIGHT];
+    lang_v8u16 acc[LANG_GROUP_MAX_MEMBERS / 8] = {{0}};  /* at most 255 x 250 rows: fits */
     size_t m = 0, klen = 0, wl = 0, i = 0, n_cp = 0, nr = 0;
     long flen;
 
@@ -473,17 +489,21 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
 
         edge[0] = '^';
         memcpy(edge + 1, word, plen);
-        rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, plen + 1, 6) & g->mask[5]) * g->n;
+        for (int r = 0; r < LANG_EDGE_WEIGHT; r++)
+            rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, plen + 1, 6) & g->mask[5]) * g->n;
         memcpy(edge, word + woff[n_cp - k], slen);
         edge[slen] = '$';
-        rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, slen + 1, 6) & g->mask[5]) * g->n;
+        for (int r = 0; r < LANG_EDGE_WEIGHT; r++)
+            rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, slen + 1, 6) & g->mask[5]) * g->n;
     }
     for (size_t r = 0; r < nr; r++) {
         __builtin_prefetch(rows[r]);
         __builtin_prefetch(rows[r] + g->n - 1);
     }
     for (size_t r = 0; r < nr; r++)
-        lang_add_row(cost, rows[r], g->n);
+        lang_add_row(acc, rows[r], g->n);
+    for (uint32_t j = 0; j < g->n; j++)
+        cost[j] += acc[j / 8][j % 8];
     return n_cp;
 }
 
