@@ -26,7 +26,9 @@
 #ifndef LANG_STOP_MARGIN
 #define LANG_STOP_MARGIN 480u  /* ... and the runner-up this many cost units behind (60 nats) */
 #endif
-#define LANG_SCRIPT_SAMPLE 4096 /* letters sampled for the script vote */
+#ifndef LANG_SCRIPT_SAMPLE
+#define LANG_SCRIPT_SAMPLE 512 /* letters sampled for the script vote */
+#endif
 #ifndef LANG_UND_CONF
 #define LANG_UND_CONF 0.2      /* a single word below this confidence is und */
 #endif
