@@ -405,19 +405,35 @@ static size_t lang_put_cp(char *out, int32_t cp)
     return 4;
 }
 
-/* Case-folds a word like text_fold, without its allocation when the word is ASCII. */
+/* Whether case folding cp is its simple lower-case mapping: ASCII, Latin-1 to Latin
+ * Extended-B and Cyrillic, except the letters whose folding differs (sharp s, dotted I, ...). */
+static int lang_simple_fold(int32_t cp)
+{
+    if (cp < 0x80)
+        return 1;
+    if ((cp < 0xc0 || cp > 0x24f) && (cp < 0x400 || cp > 0x52f))
+        return 0;
+    return cp != 0xdf && cp != 0x130 && cp != 0x149 && cp != 0x17f && cp != 0x1f0;
+}
+
+/* Case-folds a word exactly like text_fold, without its allocation when every letter folds
+ * to its simple lower case (valid UTF-8 assumed, as for text_fold). */
 static long lang_fold(const char *w, size_t len, char *out, size_t cap)
 {
-    size_t i;
+    size_t i = 0, o = 0;
 
-    for (i = 0; i < len && (uint8_t)w[i] < 0x80; i++)
-        ;
-    if (i < len || len + 1 > cap)
+    if (len + 1 > cap)
         return text_fold(w, len, out, cap);
-    for (i = 0; i < len; i++)
-        out[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + ('a' - 'A') : w[i]);
-    out[len] = '\0';
-    return (long)len;
+    while (i < len) {
+        int32_t cp = text_next_cp(w, len, &i);
+
+        if (cp < 0 || !lang_simple_fold(cp))
+            return text_fold(w, len, out, cap);
+        o += lang_put_cp(out + o, cp < 0x80 ? ((cp >= 'A' && cp <= 'Z') ? cp + ('a' - 'A') : cp)
+                                            : utf8proc_tolower(cp));
+    }
+    out[o] = '\0';
+    return (long)o;
 }
 
 /* Costs one word's n-grams (over its letters, as in the lingua tables) and the word itself
@@ -555,8 +571,12 @@ static void lang_rank(const struct lang_model *m, const struct lang_group *g, co
         best[pos] = cost[j];
         idx[pos] = (int)j;
     }
-    for (uint32_t j = 0; j < g->n; j++)
-        z += exp(-((double)(cost[j] - best[0]) / LANG_SCALE) / tau);
+    for (uint32_t j = 0; j < g->n; j++) {
+        double d = ((double)(cost[j] - best[0]) / LANG_SCALE) / tau;
+
+        if (d < 40.0)  /* exp(-40) adds nothing */
+            z += exp(-d);
+    }
     for (size_t q = 0; q < nb; q++) {
         out->candidates[q].code = m->code[g->members[idx[q]]];
         out->candidates[q].confidence = exp(-((double)(best[q] - best[0]) / LANG_SCALE) / tau) / z;
