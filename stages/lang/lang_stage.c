@@ -1,4 +1,6 @@
-/* lang_stage: the "lang" pipeline stage; writes enrichment.language and doc->lang. */
+/* lang_stage: the "lang" pipeline stage; writes enrichment.language and doc->lang.
+ * [stage.lang] keys: model = path (default <model dir>/lang/lang.bin);
+ * hint = trust | prior | ignore (default prior): how the article's "lang" hint is used. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
