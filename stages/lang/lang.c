@@ -343,6 +343,14 @@ struct lang_scan {
     size_t letters;
 };
 
+/* text_next_cp with the ASCII case inline. */
+static inline int32_t lang_next_cp(const char *s, size_t len, size_t *i)
+{
+    if ((uint8_t)s[*i] < 0x80)
+        return (int32_t)(uint8_t)s[(*i)++];
+    return text_next_cp(s, len, i);
+}
+
 /* Counts letters per script over the first LANG_SCRIPT_SAMPLE letters. */
 static void lang_count_scripts(const struct text_field *fields, size_t n_fields, struct lang_scan *sc)
 {
@@ -358,7 +366,7 @@ static void lang_count_scripts(const struct text_field *fields, size_t n_fields,
             if (t->kind != TEXT_TOK_WORD || lang_chunk_is_link(f, t, &chunk_end, &verdict))
                 continue;
             while (i < t->end_byte) {
-                int32_t cp = text_next_cp(f->data, t->end_byte, &i);
+                int32_t cp = lang_next_cp(f->data, t->end_byte, &i);
 
                 if (!lang_is_letter(cp))
                     continue;
@@ -425,7 +433,7 @@ static long lang_fold(const char *w, size_t len, char *out, size_t cap)
     if (len + 1 > cap)
         return text_fold(w, len, out, cap);
     while (i < len) {
-        int32_t cp = text_next_cp(w, len, &i);
+        int32_t cp = lang_next_cp(w, len, &i);
 
         if (cp < 0 || !lang_simple_fold(cp))
             return text_fold(w, len, out, cap);
@@ -455,7 +463,7 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
     if (flen <= 0)
         return 0;
     while (i < (size_t)flen && m < LANG_MAX_WORD && n_cp < 2 * LANG_MAX_WORD) {
-        int32_t cp = text_next_cp(folded, (size_t)flen, &i);
+        int32_t cp = lang_next_cp(folded, (size_t)flen, &i);
         utf8proc_category_t cat;
         enum lang_script_id s;
         size_t n;
