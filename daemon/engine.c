@@ -601,6 +601,11 @@ static void engine_finish(struct engine *e)
 
     e->finished = 1;
     uv_timer_stop(&e->drain_timer);
+    /* What follows blocks in librdkafka (flush, close) and may wait on an absent broker;
+     * stopping the watchers restores the default action, so a second signal ends the
+     * process at once even there. */
+    uv_signal_stop(&e->sigterm);
+    uv_signal_stop(&e->sigint);
     /* Delivery reports served by the flush store their offsets as usual. After a fatal
      * error only briefly: what is still delivered shortens the replay after the restart. */
     err = rd_kafka_flush(e->producer, e->fatal ? 2000 : 5000);
@@ -612,10 +617,10 @@ static void engine_finish(struct engine *e)
         next = p->next;
         part_remove(e, p);
     }
-    err = rd_kafka_commit(e->consumer, NULL, 0);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-        log_info("committed the delivered offsets");
-    else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    /* Asynchronous, so an absent coordinator cannot hold us here; the close below waits for
+     * it within librdkafka's own request timeouts. */
+    err = rd_kafka_commit(e->consumer, NULL, 1);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         log_warn("final commit: %s", rd_kafka_err2str(err));
     err = rd_kafka_consumer_close(e->consumer);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
