@@ -291,7 +291,7 @@ static int run_stages(const struct pipeline *p, struct doc *doc, struct pipeline
 static int build_output(const char *buf, size_t len, json_t *root, bool splice, json_t *enr,
                         struct pipeline_result *res)
 {
-    char *e = json_dumps(enr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *e = json_dumps(enr, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     char *body = NULL;
     size_t blen;
 

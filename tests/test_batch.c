@@ -28,15 +28,19 @@ static int run_enrich(const char *args, const char *input, char **out, char **er
     size_t cap = 0;
     *out = NULL;
     ssize_t n = getdelim(out, &cap, '\0', f);
-    if (n < 0)
-        (*out = strdup(""));
+    if (n < 0) { /* empty file: getdelim may still have allocated a buffer */
+        free(*out);
+        *out = strdup("");
+    }
     fclose(f);
     f = fopen(err_path, "r");
     cap = 0;
     *err = NULL;
     n = getdelim(err, &cap, '\0', f);
-    if (n < 0)
-        (*err = strdup(""));
+    if (n < 0) {
+        free(*err);
+        *err = strdup("");
+    }
     fclose(f);
     unlink(in_path);
     unlink(out_path);

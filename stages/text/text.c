@@ -432,16 +432,15 @@ static int split_sentences(struct text_field *f)
         struct text_token *t = &f->tokens[i];
         bool end = false;
 
-        if (i + 1 == f->n_tokens) {
+        if (i + 1 == f->n_tokens || i + 1 - first >= TEXT_MAX_SENTENCE_TOKENS) {
             end = true;
         } else if (f->tokens[i + 1].flags & TEXT_F_NEWLINE_BEFORE) {
             /* a line break ends a sentence unless the line clearly goes on in lower case */
             end = starts_upper_or_digit(f, &f->tokens[i + 1]) || is_terminal(f, t);
-        } else if (i + 1 - first >= TEXT_MAX_SENTENCE_TOKENS) {
-            end = true;
         } else if (is_terminal(f, t)) {
             size_t k = i + 1;
-            while (k < f->n_tokens && is_closing(f, &f->tokens[k]) &&
+            while (k < f->n_tokens && k - first < TEXT_MAX_SENTENCE_TOKENS &&
+                   is_closing(f, &f->tokens[k]) &&
                    !(f->tokens[k].flags & TEXT_F_NEWLINE_BEFORE))
                 k++;
             if (k >= f->n_tokens) {
