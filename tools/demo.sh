@@ -63,9 +63,16 @@ EOF2
 "$BIN" run -c "$WORK/enrichd.conf" 2> "$WORK/daemon.log" &
 DAEMON_PID=$!
 
-# 4. read the output topic until every article is there
-kcat -C -b "$BROKERS" -t articles.enriched -o beginning -c "$N_GOOD" -e -q -m 60 \
-    > "$WORK/out.jsonl" || true
+# 4. read the output topic until every article is there (at most 60 s); kcat -e stops at the
+#    current end of the topic, so ask again until all have arrived
+: > "$WORK/out.jsonl"
+i=0
+while [ "$(grep -c . "$WORK/out.jsonl" || true)" -lt "$N_GOOD" ] && [ $i -lt 120 ]; do
+    [ $i -gt 0 ] && sleep 0.5
+    i=$((i + 1))
+    kcat -C -b "$BROKERS" -t articles.enriched -o beginning -c "$N_GOOD" -e -q \
+        > "$WORK/out.jsonl" 2>/dev/null || true
+done
 echo "== enriched output (topic 'articles.enriched'):"
 if command -v python3 >/dev/null; then
     python3 -c 'import json,sys
@@ -75,7 +82,7 @@ else
     cat "$WORK/out.jsonl"
 fi
 echo "== dead-letter topic 'articles.dlq' (value, then the reason headers):"
-kcat -C -b "$BROKERS" -t articles.dlq -o beginning -c 2 -e -q -m 30 \
+kcat -C -b "$BROKERS" -t articles.dlq -o beginning -c 2 -e -q \
     -f 'value: %s\nheaders: %h\n\n' || true
 
 kill -TERM "$DAEMON_PID"
