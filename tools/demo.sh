@@ -25,7 +25,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # 1. the embedded broker; it prints bootstrap.servers=HOST:PORT once it listens
-"$BIN" broker --partitions 2 > "$WORK/broker.out" 2> "$WORK/broker.log" &
+"$BIN" broker --partitions 2 --topic articles --topic articles.enriched --topic articles.dlq \
+    > "$WORK/broker.out" 2> "$WORK/broker.log" &
 BROKER_PID=$!
 i=0
 until grep -q '^bootstrap.servers=' "$WORK/broker.out" 2>/dev/null; do
