@@ -63,7 +63,7 @@ void harness_mock_start(struct harness_mock *m, int n_brokers, int n_partitions)
 
     snprintf(num, sizeof(num), "%d", n_brokers);
     harness_conf_set(c, "test.mock.num.brokers", num);
-    harness_conf_set(c, "log_level", "3");
+    harness_conf_set(c, "log_level", "2");
     m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof(errstr));
     cr_assert(m->rk != NULL, "%s", errstr);
     m->mc = rd_kafka_handle_mock_cluster(m->rk);
@@ -158,7 +158,7 @@ rd_kafka_t *harness_producer_new(const char *bootstrap)
     harness_conf_set(c, "bootstrap.servers", bootstrap);
     harness_conf_set(c, "enable.idempotence", "true");
     harness_conf_set(c, "linger.ms", "5");
-    harness_conf_set(c, "log_level", "3");
+    harness_conf_set(c, "log_level", "2");
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof(errstr));
     cr_assert(rk != NULL, "%s", errstr);
     return rk;
@@ -216,7 +216,7 @@ void harness_flow_init(struct harness_flow *f, const char *bootstrap, int n_part
     harness_conf_set(c, "group.id", "test-reader");
     harness_conf_set(c, "enable.auto.commit", "false");
     harness_conf_set(c, "fetch.wait.max.ms", "10");
-    harness_conf_set(c, "log_level", "3");
+    harness_conf_set(c, "log_level", "2");
     f->reader = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, sizeof(errstr));
     cr_assert(f->reader != NULL, "%s", errstr);
     rd_kafka_poll_set_consumer(f->reader);
