@@ -13,10 +13,7 @@
 #include "tests/harness/kafka_harness.h"
 
 #define N_PARTITIONS 6
-#define MIN_KILLS 10
-#define MAX_KILLS 12
-/* Produced input runs at most this far ahead of what has come out. */
-#define WINDOW 2500
+#define N_KILLS 12
 
 /* xorshift32 with a seed printed by the test, so a failing run can be repeated. */
 static unsigned rng_state;
@@ -65,9 +62,13 @@ Test(daemon_crash_loop, loses_nothing_across_repeated_sigkills, .timeout = 900)
     struct harness_flow flow;
     char log[] = "/tmp/test_crash_loop_log_XXXXXX";
     int produced = 0, kills = 0, time_kills = 0;
+    /* Produced input runs at most this far ahead of what has come out, so the daemon cannot
+     * race through the input between two kills. */
+    int window;
     double t0 = harness_now();
 
     rng_state = (unsigned)env_int("ENRICHD_CRASH_LOOP_SEED", (int)(time(NULL) & 0x7fffffff) | 1);
+    window = n / 20;
     fprintf(stderr, "crash loop: %d articles, seed %u\n", n, rng_state);
     close(mkstemp(log));
     harness_mock_start(&mock, 1, N_PARTITIONS);
@@ -79,12 +80,12 @@ Test(daemon_crash_loop, loses_nothing_across_repeated_sigkills, .timeout = 900)
     harness_flow_init(&flow, mock.bootstrap, N_PARTITIONS, n);
 
     pid_t d = harness_daemon_start(conf, mock.bootstrap, log);
-    while (kills < MAX_KILLS) {
+    while (kills < N_KILLS) {
         /* The moment of the next kill: mostly after a random amount of new output, so the
          * daemon is busy; every third one a random time after the start, which also hits the
          * start-up and the group join. */
         int by_time = kills % 3 == 2;
-        int progress = rng_between(n / 40, n / 14);
+        int progress = rng_between(n / 60, n / 25);
         double at = harness_now() + rng_between(0, 1500) / 1000.0;
         /* Read up to what is there, so the progress counts the new daemon's output. */
         while (harness_flow_poll(&flow, 200) > 0)
@@ -92,10 +93,11 @@ Test(daemon_crash_loop, loses_nothing_across_repeated_sigkills, .timeout = 900)
         int from = flow.distinct;
         double stall = harness_now() + 120;
 
-        if (!by_time && from + progress >= n)
-            break;
+        /* Near the end of the input the rest of the kills go by time. */
+        if (from + progress >= n - window)
+            by_time = 1;
         for (;;) {
-            while (produced < n && produced - flow.distinct < WINDOW)
+            while (produced < n && produced - flow.distinct < window)
                 harness_produce_seq(prod, produced++);
             harness_flow_poll(&flow, 20);
             assert_running(d, log);
@@ -123,7 +125,6 @@ Test(daemon_crash_loop, loses_nothing_across_repeated_sigkills, .timeout = 900)
     fprintf(stderr, "crash loop: %d SIGKILLs (%d at a random time after a start), %.1f s\n",
             kills, time_kills, harness_now() - t0);
     harness_flow_assert(&flow, "crash loop");
-    cr_assert(kills >= MIN_KILLS, "only %d kills", kills);
     harness_flow_fini(&flow);
     harness_mock_stop(&mock);
     unlink(conf);

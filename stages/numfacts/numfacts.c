@@ -398,6 +398,19 @@ static double nf_strtod_n(const char *s, size_t n)
     return strtod(buf, NULL);
 }
 
+/* Whether s[0..n) reads "D.M." (one or two digits each), setting *dd and *dm. sscanf needs a
+ * string, and the field is not NUL-terminated (see nf_uint_n), so it scans a copy. */
+static int nf_day_month_dot(const char *s, size_t n, int *dd, int *dm)
+{
+    char buf[8], tail;
+
+    if (n >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return sscanf(buf, "%2d.%2d%c", dd, dm, &tail) == 3 && tail == '.';
+}
+
 /* Parses a digit token: German and English separators, decided by shape, and by the language
  * only when "500.000" or "500,000" could be either. Returns 0, or -1 for a non-number like
  * "1.2.3". A d.m.yyyy date sets *dd, *dm, *dy instead. */
@@ -1045,10 +1058,9 @@ static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end
         const char *p = r->f->data + r->t[i].sb;
         size_t n = r->t[i].eb - r->t[i].sb;
         int dd, dm;
-        char tail;
         /* "15.2." and "am 10.10.": day and month with a closing dot */
         if (n >= 3 && n <= 5 && i + 1 < end && nf_is(r, i + 1, ".") && nf_glued(r, i + 1) &&
-            sscanf(p, "%2d.%2d%c", &dd, &dm, &tail) == 3 && tail == '.' && dd >= 1 && dd <= 31 &&
+            nf_day_month_dot(p, n + 1, &dd, &dm) && dd >= 1 && dd <= 31 &&
             dm >= 1 && dm <= 12 && memchr(p, ',', n) == NULL) {
             a->grain = NF_G_DAY;
             a->d = dd;
