@@ -406,22 +406,36 @@ struct conf_parse {
     FILE *f;
     int line;
     int failed;
+    int nul_line; /* line of the first NUL byte, 0 if none */
+    int mid_line; /* the last piece handed to inih did not end its line */
     struct errbuf *err;
     /* "section\0key" of every key seen so far, to reject duplicates */
     char **seen;
     size_t n_seen;
 };
 
+/* fgets would hand inih a line cut at a NUL byte and lose the line count; a config file is
+ * text, so the reader notes the first NUL instead and the load fails there. A line longer
+ * than inih's buffer comes in pieces, counted once, at its first piece. */
 static char *conf_reader(char *str, int num, void *stream)
 {
     struct conf_parse *p = stream;
-    char *r = fgets(str, num, p->f);
+    int ch = EOF, n = 0;
 
-    if (r != NULL && strchr(str, '\n') != NULL)
-        p->line++;
-    else if (r != NULL && feof(p->f))
-        p->line++;
-    return r;
+    while (n < num - 1 && (ch = getc(p->f)) != EOF) {
+        if (n == 0 && !p->mid_line)
+            p->line++;
+        if (ch == '\0' && p->nul_line == 0)
+            p->nul_line = p->line;
+        str[n++] = (char)ch;
+        if (ch == '\n')
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    str[n] = '\0';
+    p->mid_line = ch != '\n';
+    return str;
 }
 
 static int conf_seen_before(struct conf_parse *p, const char *section, const char *key)
@@ -452,6 +466,11 @@ static int conf_handler(void *user, const char *section, const char *name, const
 
     if (p->failed)
         return 1;
+    if (p->nul_line > 0) {
+        errbuf_set(p->err, -EINVAL, "%s:%d: NUL byte", p->c->file, p->nul_line);
+        p->failed = 1;
+        return 1;
+    }
     if (name == NULL) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
         return 1;
     if (*section == '\0') {
@@ -484,7 +503,10 @@ int conf_load(struct conf *c, const char *path, struct errbuf *err)
         return errbuf_set(err, rc, "%s: cannot open: %s", path, strerror(-rc));
     }
     r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
-    if (!p.failed && r > 0) {
+    if (!p.failed && p.nul_line > 0) {
+        errbuf_set(err, -EINVAL, "%s:%d: NUL byte", path, p.nul_line);
+        rc = -EINVAL;
+    } else if (!p.failed && r > 0) {
         errbuf_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)",
                    path, r);
         rc = -EINVAL;

@@ -249,3 +249,56 @@ Test(conf, loads_the_shipped_example)
                  err.msg);
     conf_free(&c);
 }
+
+/* Loads the first len bytes of text (which may hold NUL bytes); returns conf_load's result. */
+static int load_bytes(struct conf *c, const char *text, size_t len, struct errbuf *err)
+{
+    int fd;
+
+    strcpy(conf_path, "/tmp/test_conf_XXXXXX");
+    cr_assert((fd = mkstemp(conf_path)) >= 0);
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    cr_assert_eq(conf_init(c), 0);
+    errbuf_clear(err);
+    int rc = conf_load(c, conf_path, err);
+    unlink(conf_path);
+    return rc;
+}
+
+/* Found by fuzz_conf: inih saw the line cut at the NUL (what followed was ignored) and the
+ * line count stopped, so errors named "command line". */
+Test(conf, rejects_a_nul_byte_with_its_line)
+{
+    static const char text[] = "[pipeline]\nworkers = 2\0 junk\nstages =\n";
+    struct conf c;
+    struct errbuf err;
+    char want[600];
+
+    cr_assert_eq(load_bytes(&c, text, sizeof(text) - 1, &err), -EINVAL);
+    snprintf(want, sizeof(want), "%s:2: NUL byte", conf_path);
+    cr_assert_str_eq(err.msg, want);
+    conf_free(&c);
+    /* In a comment too: the file is not text. */
+    static const char comment[] = "; a\0b\n[pipeline]\nworkers = 2\n";
+    cr_assert_eq(load_bytes(&c, comment, sizeof(comment) - 1, &err), -EINVAL);
+    snprintf(want, sizeof(want), "%s:1: NUL byte", conf_path);
+    cr_assert_str_eq(err.msg, want);
+    conf_free(&c);
+}
+
+/* Found by fuzz_conf: a line longer than inih's buffer reaches the handler in pieces; the
+ * first piece was counted as no line at all. */
+Test(conf, names_the_line_of_an_overlong_line)
+{
+    char text[700];
+    struct conf c;
+    struct errbuf err;
+
+    snprintf(text, sizeof(text), "\n\nnot_in_a_section_%0500d = 1\n", 0);
+    cr_assert_eq(load_text(&c, text, &err), -EINVAL);
+    cr_assert(strncmp(err.msg, conf_path, strlen(conf_path)) == 0 &&
+                  strncmp(err.msg + strlen(conf_path), ":3: ", 4) == 0,
+              "%s", err.msg);
+    conf_free(&c);
+}

@@ -374,6 +374,43 @@ static const struct nf_lex *nf_lex1(const struct nf_run *r, size_t i, size_t end
 
 /* ---- numbers ---- */
 
+/* The value of the leading decimal digits of s[0..n) (at most 9 of them), 0 if none. A token
+ * is not NUL-terminated: its field's data is len bytes, so libc's atoi and strtod, which read
+ * to a non-digit, must not be given it. */
+static int nf_uint_n(const char *s, size_t n)
+{
+    int v = 0;
+
+    for (size_t i = 0; i < n && i < 9 && s[i] >= '0' && s[i] <= '9'; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* strtod over s[0..n) only (see nf_uint_n); n is at most 40 where it is used. */
+static double nf_strtod_n(const char *s, size_t n)
+{
+    char buf[64];
+
+    if (n >= sizeof(buf))
+        n = sizeof(buf) - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return strtod(buf, NULL);
+}
+
+/* Whether s[0..n) reads "D.M." (one or two digits each), setting *dd and *dm. sscanf needs a
+ * string, and the field is not NUL-terminated (see nf_uint_n), so it scans a copy. */
+static int nf_day_month_dot(const char *s, size_t n, int *dd, int *dm)
+{
+    char buf[8], tail;
+
+    if (n >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return sscanf(buf, "%2d.%2d%c", dd, dm, &tail) == 3 && tail == '.';
+}
+
 /* Parses a digit token: German and English separators, decided by shape, and by the language
  * only when "500.000" or "500,000" could be either. Returns 0, or -1 for a non-number like
  * "1.2.3". A d.m.yyyy date sets *dd, *dm, *dy instead. */
@@ -404,7 +441,7 @@ static int nf_parse_digits(const char *s, size_t n, int decimal_comma, double *o
     glen[ng] = cur;
     if (ng == 0) {
         *plain = 1;
-        *out = strtod(s, NULL);
+        *out = nf_strtod_n(s, n);
         return 0;
     }
     /* which separator is the decimal mark: index of the decimal separator, or ng (none) */
@@ -426,9 +463,9 @@ static int nf_parse_digits(const char *s, size_t n, int decimal_comma, double *o
             if (!groups3) {
                 if (c0 == '.' && ng == 2 && glen[0] <= 2 && glen[1] <= 2 &&
                     (glen[2] == 4 || glen[2] == 2)) {
-                    *dd = atoi(s);
-                    *dm = atoi(s + glen[0] + 1);
-                    *dy = atoi(s + glen[0] + glen[1] + 2);
+                    *dd = nf_uint_n(s, glen[0]);
+                    *dm = nf_uint_n(s + glen[0] + 1, glen[1]);
+                    *dy = nf_uint_n(s + glen[0] + glen[1] + 2, glen[2]);
                     if (glen[2] == 2)
                         *dy += *dy < 50 ? 2000 : 1900;
                     if (*dd >= 1 && *dd <= 31 && *dm >= 1 && *dm <= 12)
@@ -625,7 +662,8 @@ static int nf_parse_number(const struct nf_run *r, size_t i, size_t end, int mon
         j = i + 1;
         if (j + 1 < end && nf_is(r, j, "/") && nf_glued(r, j) &&
             r->t[j + 1].kind == TEXT_TOK_NUMBER && nf_glued(r, j + 1)) {
-            double den = strtod(r->f->data + r->t[j + 1].sb, NULL);
+            double den = nf_strtod_n(r->f->data + r->t[j + 1].sb,
+                                     r->t[j + 1].eb - r->t[j + 1].sb);
             if (den > 0 && num->dd == 0) {
                 num->v /= den;
                 num->plain4 = 0;
@@ -973,7 +1011,7 @@ static int nf_day_at(const struct nf_run *r, size_t k, size_t end, size_t *next)
 {
     if (k >= end || r->t[k].kind != TEXT_TOK_NUMBER || r->t[k].eb - r->t[k].sb > 2)
         return 0;
-    int d = atoi(r->f->data + r->t[k].sb);
+    int d = nf_uint_n(r->f->data + r->t[k].sb, r->t[k].eb - r->t[k].sb);
     if (d < 1 || d > 31)
         return 0;
     *next = k + 1;
@@ -988,7 +1026,7 @@ static int nf_year_at(const struct nf_run *r, size_t k, size_t end)
 {
     if (k >= end || r->t[k].kind != TEXT_TOK_NUMBER || r->t[k].eb - r->t[k].sb != 4)
         return 0;
-    int y = atoi(r->f->data + r->t[k].sb);
+    int y = nf_uint_n(r->f->data + r->t[k].sb, r->t[k].eb - r->t[k].sb);
     return y >= 1800 && y <= 2200 ? y : 0;
 }
 
@@ -1020,10 +1058,9 @@ static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end
         const char *p = r->f->data + r->t[i].sb;
         size_t n = r->t[i].eb - r->t[i].sb;
         int dd, dm;
-        char tail;
         /* "15.2." and "am 10.10.": day and month with a closing dot */
         if (n >= 3 && n <= 5 && i + 1 < end && nf_is(r, i + 1, ".") && nf_glued(r, i + 1) &&
-            sscanf(p, "%2d.%2d%c", &dd, &dm, &tail) == 3 && tail == '.' && dd >= 1 && dd <= 31 &&
+            nf_day_month_dot(p, n + 1, &dd, &dm) && dd >= 1 && dd <= 31 &&
             dm >= 1 && dm <= 12 && memchr(p, ',', n) == NULL) {
             a->grain = NF_G_DAY;
             a->d = dd;
@@ -1038,9 +1075,9 @@ static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end
             nf_glued(r, i + 1) && nf_glued(r, i + 2) && nf_glued(r, i + 3) && nf_glued(r, i + 4) &&
             r->t[i + 2].kind == TEXT_TOK_NUMBER && r->t[i + 4].kind == TEXT_TOK_NUMBER &&
             r->t[i + 2].eb - r->t[i + 2].sb <= 2 && r->t[i + 4].eb - r->t[i + 4].sb <= 2) {
-            a->y = atoi(p);
-            a->m = atoi(r->f->data + r->t[i + 2].sb);
-            a->d = atoi(r->f->data + r->t[i + 4].sb);
+            a->y = nf_uint_n(p, n);
+            a->m = nf_uint_n(r->f->data + r->t[i + 2].sb, r->t[i + 2].eb - r->t[i + 2].sb);
+            a->d = nf_uint_n(r->f->data + r->t[i + 4].sb, r->t[i + 4].eb - r->t[i + 4].sb);
             if (a->m >= 1 && a->m <= 12 && a->d >= 1 && a->d <= 31 && a->y >= 1800) {
                 a->grain = NF_G_DAY;
                 k = i + 5;
