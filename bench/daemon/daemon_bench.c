@@ -257,11 +257,16 @@ struct child {
     double cpu_s; /* user + system CPU seconds, once stopped */
 };
 
+static double cpu_s(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+           (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
 static void child_reaped(struct child *ch, const struct rusage *ru)
 {
     ch->pid = 0;
-    ch->cpu_s = (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
-                (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+    ch->cpu_s = cpu_s(ru);
 }
 
 /* Runs argv with stdout to out_fd (or the log) and stderr to the child's log. */
@@ -686,27 +691,246 @@ static void write_config(const char *path, const struct options *o)
     fclose(f);
 }
 
+/* What the reader saw. */
+struct tally {
+    uint8_t *seen; /* per article: records read, up to 255 */
+    int32_t *lat;  /* produce-to-read microseconds of each first record, in reading order */
+    long n_lat, out_records, dlq_records, duplicates, foreign, no_enrichment, no_headers;
+    long misrouted;
+    long long out_bytes;
+    double t_last; /* when the last new article was read */
+    struct mark marks[BENCH_MAX_MARKS];
+    int n_marks;
+};
+
+/* Starts the broker with the three topics and copies its bootstrap servers. 0 or -1. */
+static int broker_start(struct child *broker, const struct options *o, char *bootstrap, size_t len)
+{
+    char parts[16], line[512];
+    int fds[2];
+    FILE *out;
+
+    snprintf(parts, sizeof(parts), "%d", o->partitions);
+    char *argv[] = {
+        (char *)o->enrichd, "broker",  "--partitions",  parts, "--topic", BENCH_TOPIC_IN, "--topic",
+        BENCH_TOPIC_OUT,    "--topic", BENCH_TOPIC_DLQ, NULL};
+    if (pipe(fds) != 0)
+        die("pipe failed");
+    child_start(broker, argv, fds[1]);
+    close(fds[1]);
+    if ((out = fdopen(fds[0], "r")) == NULL)
+        die("fdopen failed");
+    if (fgets(line, sizeof(line), out) == NULL || strncmp(line, "bootstrap.servers=", 18) != 0) {
+        fclose(out);
+        return -1;
+    }
+    fclose(out);
+    line[strcspn(line, "\n")] = '\0';
+    snprintf(bootstrap, len, "%s", line + 18);
+    return 0;
+}
+
+/* A consumer assigned to every partition of the output and dead-letter topics, from the
+ * beginning. */
+static rd_kafka_t *reader_new(const char *bootstrap, int partitions)
+{
+    char errstr[256];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *assign;
+
+    kconf(c, "bootstrap.servers", bootstrap);
+    kconf(c, "group.id", "daemon-bench-reader");
+    kconf(c, "enable.auto.commit", "false");
+    kconf(c, "fetch.wait.max.ms", "10");
+    if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, sizeof(errstr))) == NULL)
+        die(errstr);
+    rd_kafka_poll_set_consumer(rk);
+    assign = rd_kafka_topic_partition_list_new(2 * partitions);
+    for (int p = 0; p < partitions; p++) {
+        rd_kafka_topic_partition_list_add(assign, BENCH_TOPIC_OUT, p)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_add(assign, BENCH_TOPIC_DLQ, p)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    }
+    if (rd_kafka_assign(rk, assign) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        die("cannot assign the reader");
+    rd_kafka_topic_partition_list_destroy(assign);
+    return rk;
+}
+
+/* Records a progress mark and prints its line. */
+static void tally_mark(struct tally *t, long done, double t0, const struct options *o, pid_t daemon,
+                       pid_t broker)
+{
+    struct mark *k = &t->marks[t->n_marks];
+    const struct mark prev = t->n_marks > 0 ? t->marks[t->n_marks - 1] : (struct mark){0};
+
+    t->n_marks++;
+    k->t = t->t_last - t0;
+    k->read = done;
+    k->rss_kb = proc_kb(daemon, "VmRSS");
+    k->broker_kb = proc_kb(broker, "VmRSS");
+    printf("  %3ld%%  %8ld read  %7.1f s  %7.0f articles/s (interval)  daemon RSS "
+           "%6.1f MB  broker RSS %6.1f MB\n",
+           done * 100 / o->n, done, k->t,
+           k->t > prev.t ? (double)(done - prev.read) / (k->t - prev.t) : 0, k->rss_kb / 1024.0,
+           k->broker_kb / 1024.0);
+}
+
+/* Reads the output and dead-letter topics until every article is back and settle seconds
+ * have passed, or nothing new came for idle_timeout seconds, or the run is interrupted. */
+static void read_back(rd_kafka_t *reader, struct producer_arg *pa, struct tally *t, pid_t daemon,
+                      pid_t broker)
+{
+    const struct options *o = pa->o;
+    long step = (o->n * o->report_pct + 99) / 100, next_mark = step;
+    long long avg_bytes = 0, avg_n = 0;
+    double t_progress = now_s();
+
+    for (;;) {
+        long done = atomic_load(&bench_read), i = -1;
+        double now = now_s();
+        char key[16];
+
+        if (bench_interrupted)
+            break;
+        if (done == o->n ? now - t->t_last >= o->settle : now - t_progress >= o->idle_timeout)
+            break;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(reader, 100);
+        if (m == NULL)
+            continue;
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                fprintf(stderr, "daemon_bench: read: %s\n", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        int64_t rx = now_us();
+        int is_out = strcmp(rd_kafka_topic_name(m->rkt), BENCH_TOPIC_OUT) == 0;
+        if (is_out) {
+            /* The producer sizes its window by this, warm-up articles included. */
+            avg_bytes += (long long)m->len;
+            avg_n++;
+            atomic_store(&bench_out_avg, (long)(avg_bytes / avg_n));
+        }
+        if (m->key_len == 9 && ((const char *)m->key)[0] == 'w') {
+            atomic_fetch_add(&bench_warm, 1);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (m->key_len == 9 && ((const char *)m->key)[0] == 'b') {
+            snprintf(key, sizeof(key), "%.*s", (int)m->key_len - 1, (const char *)m->key + 1);
+            i = strtol(key, NULL, 10);
+        }
+        if (i < 0 || i >= o->n) {
+            t->foreign++;
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (is_out == bench_is_bad(o, i))
+            t->misrouted++;
+        if (is_out) {
+            t->out_records++;
+            t->out_bytes += (long long)m->len;
+            if (m->len < 16 || memmem(m->payload, m->len, "\"enrichment\"", 12) == NULL)
+                t->no_enrichment++;
+            if (!has_header(m, "enrichd-source-partition") ||
+                !has_header(m, "enrichd-source-offset"))
+                t->no_headers++;
+        } else {
+            t->dlq_records++;
+        }
+        if (t->seen[i] < 255 && t->seen[i]++ > 0) {
+            t->duplicates++;
+        } else if (t->seen[i] == 1) {
+            int64_t sent = atomic_load_explicit(&pa->sent_us[i], memory_order_relaxed);
+            t->lat[t->n_lat++] = (int32_t)(rx - sent < INT32_MAX ? rx - sent : INT32_MAX);
+            done = atomic_fetch_add(&bench_read, 1) + 1;
+            t->t_last = t_progress = now_s();
+            if ((done >= next_mark || done == o->n) && t->n_marks < BENCH_MAX_MARKS) {
+                tally_mark(t, done, atomic_load(&pa->t0), o, daemon, broker);
+                while (next_mark <= done)
+                    next_mark += step;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+}
+
+/* Prints the figures; returns 0 when everything came back right and the daemon stopped
+ * cleanly, else 1. */
+static int report(const struct options *o, const struct producer_arg *pa, struct tally *t,
+                  const struct child *daemon, const struct child *broker, int dstatus,
+                  long rss_start, long rss_end, long hwm)
+{
+    long missing = o->n - atomic_load(&bench_read);
+    long want_bad = o->bad_every > 0 ? o->n / o->bad_every : 0;
+    double span = t->t_last - atomic_load(&pa->t0);
+    struct rusage self;
+
+    qsort(t->lat, (size_t)t->n_lat, sizeof(*t->lat), cmp_i32);
+    printf("produced %ld articles (%.1f MB); %.1f s from the first produce to the last read; "
+           "backlog window at the end %ld articles; %ld producer delivery failures\n",
+           pa->produced, (double)pa->bytes / 1e6, span, atomic_load(&pa->window),
+           atomic_load(&bench_dr_errs));
+    printf("throughput: %.0f articles/s, %.2f MB/s in (first produce to last read)\n",
+           span > 0 ? (double)t->n_lat / span : 0, span > 0 ? (double)pa->bytes / 1e6 / span : 0);
+    /* Steady state: from the first progress mark at or after 10 % to the last one. */
+    for (int a = 0, b = t->n_marks - 1; a < t->n_marks; a++) {
+        if (t->marks[a].read * 10 < o->n)
+            continue;
+        if (b > a && t->marks[b].t > t->marks[a].t)
+            printf("steady throughput (%ld..%ld read): %.0f articles/s\n", t->marks[a].read,
+                   t->marks[b].read,
+                   (double)(t->marks[b].read - t->marks[a].read) / (t->marks[b].t - t->marks[a].t));
+        break;
+    }
+    printf("latency produce->read (ms): p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  (%ld articles)\n",
+           pct_ms(t->lat, t->n_lat, 50), pct_ms(t->lat, t->n_lat, 90), pct_ms(t->lat, t->n_lat, 99),
+           pct_ms(t->lat, t->n_lat, 100), t->n_lat);
+    printf("counts: %ld output records (avg %lld bytes), %ld dead-letter (%ld bad produced), "
+           "%ld missing, %ld duplicates, %ld on the wrong topic, %ld without enrichment, %ld "
+           "without source headers, %ld foreign\n",
+           t->out_records, t->out_records > 0 ? t->out_bytes / t->out_records : 0, t->dlq_records,
+           want_bad, missing, t->duplicates, t->misrouted, t->no_enrichment, t->no_headers,
+           t->foreign);
+    if (rss_end < 0)
+        printf("daemon RSS: %.1f MB after start; the daemon was gone at the end\n",
+               rss_start / 1024.0);
+    else
+        printf("daemon RSS: %.1f MB after start, %.1f MB at the end, peak (VmHWM) %.1f MB\n",
+               rss_start / 1024.0, rss_end / 1024.0, hwm / 1024.0);
+    getrusage(RUSAGE_SELF, &self);
+    printf("CPU seconds over the whole run: daemon %.1f, broker %.1f, this benchmark %.1f\n",
+           daemon->cpu_s, broker->cpu_s, cpu_s(&self));
+    if (dstatus == -1)
+        printf("daemon: did not exit by itself within 60 s of SIGTERM\n");
+    else if (WIFSIGNALED(dstatus))
+        printf("daemon: ended by signal %d\n", WTERMSIG(dstatus));
+    else
+        printf("daemon: exit status %d after SIGTERM\n", WEXITSTATUS(dstatus));
+    child_grep_log(daemon, "stopped:");
+    child_grep_log(daemon, " err");
+    child_grep_log(daemon, " warning");
+    return missing != 0 || t->misrouted != 0 || t->no_enrichment != 0 || t->no_headers != 0 ||
+           dstatus == -1 || !WIFEXITED(dstatus) || WEXITSTATUS(dstatus) != 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
     struct corpus de = {0}, en = {0};
     struct article *pool;
     size_t n_pool;
-    char work[] = "/tmp/daemon_bench.XXXXXX", conf_path[4200], line[512], bootstrap[512];
-    char errstr[256];
+    char work[] = "/tmp/daemon_bench.XXXXXX", conf_path[4200], bootstrap[512];
     struct child broker = {0}, daemon = {0};
     struct producer_arg pa = {0};
+    struct tally t = {0};
     pthread_t producer;
-    struct mark marks[BENCH_MAX_MARKS];
-    int n_marks = 0, rc = 0, fds[2];
     long long pool_bytes = 0;
-    uint8_t *seen;
-    int32_t *lat;
-    long n_lat = 0, out_records = 0, dlq_records = 0, duplicates = 0, foreign = 0;
-    long no_enrichment = 0, no_headers = 0, misrouted = 0, next_mark;
-    long long out_bytes = 0, avg_bytes = 0, avg_n = 0;
-    double t_last = 0, t_progress;
     long rss_start;
+    int rc;
 
     parse_options(argc, argv, &o);
     signal(SIGINT, on_signal);
@@ -723,7 +947,7 @@ int main(int argc, char **argv)
         die("out of memory");
     for (size_t k = 0; k < n_pool; k++) {
         pool[k] = article_make(k % 2 == 0 ? &de : &en, (long)k, o.size);
-        pool_bytes += (long long)pool[k].len + 18;
+        pool_bytes += (long long)pool[k].len + 18; /* {"id":"b00000000", */
     }
 
     if (mkdtemp(work) == NULL)
@@ -734,27 +958,11 @@ int main(int argc, char **argv)
     write_config(conf_path, &o);
     setenv("ENRICHD_MODEL_DIR", o.models, 1);
 
-    /* The broker, with the three topics created at start. */
-    char parts[16];
-    snprintf(parts, sizeof(parts), "%d", o.partitions);
-    char *bargv[] = {
-        (char *)o.enrichd, "broker",  "--partitions",  parts, "--topic", BENCH_TOPIC_IN, "--topic",
-        BENCH_TOPIC_OUT,   "--topic", BENCH_TOPIC_DLQ, NULL};
-    if (pipe(fds) != 0)
-        die("pipe failed");
-    child_start(&broker, bargv, fds[1]);
-    close(fds[1]);
-    FILE *bout = fdopen(fds[0], "r");
-    if (bout == NULL || fgets(line, sizeof(line), bout) == NULL ||
-        strncmp(line, "bootstrap.servers=", 18) != 0) {
+    if (broker_start(&broker, &o, bootstrap, sizeof(bootstrap)) != 0) {
         fprintf(stderr, "daemon_bench: the broker did not start (log %s)\n", broker.log);
         child_stop(&broker, 5);
         return 2;
     }
-    fclose(bout);
-    line[strcspn(line, "\n")] = '\0';
-    snprintf(bootstrap, sizeof(bootstrap), "%s", line + 18);
-
     /* The daemon; the clock starts once it holds its partitions (the models are loaded). */
     char *dargv[] = {(char *)o.enrichd, "run", "-c", conf_path, "--brokers", bootstrap, NULL};
     child_start(&daemon, dargv, -1);
@@ -766,32 +974,12 @@ int main(int argc, char **argv)
         return 2;
     }
     rss_start = proc_kb(daemon.pid, "VmRSS");
+    rd_kafka_t *reader = reader_new(bootstrap, o.partitions);
 
-    /* The reader of the output and dead-letter topics. */
-    rd_kafka_conf_t *rc_conf = rd_kafka_conf_new();
-    kconf(rc_conf, "bootstrap.servers", bootstrap);
-    kconf(rc_conf, "group.id", "daemon-bench-reader");
-    kconf(rc_conf, "enable.auto.commit", "false");
-    kconf(rc_conf, "fetch.wait.max.ms", "10");
-    rd_kafka_t *reader = rd_kafka_new(RD_KAFKA_CONSUMER, rc_conf, errstr, sizeof(errstr));
-    if (reader == NULL)
-        die(errstr);
-    rd_kafka_poll_set_consumer(reader);
-    rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(2 * o.partitions);
-    for (int p = 0; p < o.partitions; p++) {
-        rd_kafka_topic_partition_list_add(assign, BENCH_TOPIC_OUT, p)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
-        rd_kafka_topic_partition_list_add(assign, BENCH_TOPIC_DLQ, p)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
-    }
-    if (rd_kafka_assign(reader, assign) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        die("cannot assign the reader");
-    rd_kafka_topic_partition_list_destroy(assign);
-
-    seen = calloc((size_t)o.n, 1);
-    lat = malloc((size_t)o.n * sizeof(*lat));
+    t.seen = calloc((size_t)o.n, 1);
+    t.lat = malloc((size_t)o.n * sizeof(*t.lat));
     pa.sent_us = calloc((size_t)o.n, sizeof(*pa.sent_us));
-    if (seen == NULL || lat == NULL || pa.sent_us == NULL)
+    if (t.seen == NULL || t.lat == NULL || pa.sent_us == NULL)
         die("out of memory");
     pa.o = &o;
     pa.bootstrap = bootstrap;
@@ -809,87 +997,7 @@ int main(int argc, char **argv)
            rss_start / 1024.0, o.enrichd);
     if (pthread_create(&producer, NULL, producer_main, &pa) != 0)
         die("cannot start the producer");
-
-    next_mark = (o.n * o.report_pct + 99) / 100;
-    t_progress = now_s();
-    for (;;) {
-        long done = atomic_load(&bench_read);
-        double t = now_s();
-        if (bench_interrupted)
-            break;
-        if (done == o.n ? t - t_last >= o.settle : t - t_progress >= o.idle_timeout)
-            break;
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(reader, 100);
-        if (m == NULL)
-            continue;
-        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                fprintf(stderr, "daemon_bench: read: %s\n", rd_kafka_message_errstr(m));
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        int64_t rx = now_us();
-        char key[16];
-        long i = -1;
-        int is_out = strcmp(rd_kafka_topic_name(m->rkt), BENCH_TOPIC_OUT) == 0;
-        if (is_out) {
-            avg_bytes += (long long)m->len;
-            avg_n++;
-            atomic_store(&bench_out_avg, (long)(avg_bytes / avg_n));
-        }
-        if (m->key_len == 9 && ((const char *)m->key)[0] == 'w') {
-            atomic_fetch_add(&bench_warm, 1);
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (m->key_len == 9 && ((const char *)m->key)[0] == 'b') {
-            snprintf(key, sizeof(key), "%.*s", (int)m->key_len - 1, (const char *)m->key + 1);
-            i = strtol(key, NULL, 10);
-        }
-        if (i < 0 || i >= o.n) {
-            foreign++;
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (is_out == bench_is_bad(&o, i))
-            misrouted++;
-        if (is_out) {
-            out_records++;
-            out_bytes += (long long)m->len;
-            if (m->len < 16 || memmem(m->payload, m->len, "\"enrichment\"", 12) == NULL)
-                no_enrichment++;
-            if (!has_header(m, "enrichd-source-partition") ||
-                !has_header(m, "enrichd-source-offset"))
-                no_headers++;
-        } else {
-            dlq_records++;
-        }
-        if (seen[i] < 255 && seen[i]++ > 0) {
-            duplicates++;
-        } else if (seen[i] == 1) {
-            int64_t sent = atomic_load_explicit(&pa.sent_us[i], memory_order_relaxed);
-            lat[n_lat++] = (int32_t)(rx - sent < INT32_MAX ? rx - sent : INT32_MAX);
-            done = atomic_fetch_add(&bench_read, 1) + 1;
-            t_last = t_progress = now_s();
-            if ((done >= next_mark || done == o.n) && n_marks < BENCH_MAX_MARKS) {
-                struct mark *k = &marks[n_marks];
-                const struct mark prev = n_marks > 0 ? marks[n_marks - 1] : (struct mark){0};
-                n_marks++;
-                k->t = t_last - atomic_load(&pa.t0);
-                k->read = done;
-                k->rss_kb = proc_kb(daemon.pid, "VmRSS");
-                k->broker_kb = proc_kb(broker.pid, "VmRSS");
-                printf("  %3ld%%  %8ld read  %7.1f s  %7.0f articles/s (interval)  daemon RSS "
-                       "%6.1f MB  broker RSS %6.1f MB\n",
-                       done * 100 / o.n, done, k->t,
-                       k->t > prev.t ? (double)(done - prev.read) / (k->t - prev.t) : 0,
-                       k->rss_kb / 1024.0, k->broker_kb / 1024.0);
-                while (next_mark <= done)
-                    next_mark += (o.n * o.report_pct + 99) / 100;
-            }
-        }
-        rd_kafka_message_destroy(m);
-    }
+    read_back(reader, &pa, &t, daemon.pid, broker.pid);
     bench_interrupted = 1; /* stops the producer if it is still pacing */
     pthread_join(producer, NULL);
 
@@ -898,55 +1006,8 @@ int main(int argc, char **argv)
     rd_kafka_destroy(reader);
     int dstatus = child_stop(&daemon, 60);
     child_stop(&broker, 10);
+    rc = report(&o, &pa, &t, &daemon, &broker, dstatus, rss_start, rss_end, hwm);
 
-    long missing = o.n - atomic_load(&bench_read);
-    double span = t_last - atomic_load(&pa.t0);
-    qsort(lat, (size_t)n_lat, sizeof(*lat), cmp_i32);
-    printf("produced %ld articles (%.1f MB); %.1f s from the first produce to the last read; "
-           "backlog window at the end %ld articles; %ld producer delivery failures\n",
-           pa.produced, (double)pa.bytes / 1e6, span, atomic_load(&pa.window),
-           atomic_load(&bench_dr_errs));
-    printf("throughput: %.0f articles/s, %.2f MB/s in (first produce to last read)\n",
-           span > 0 ? (double)n_lat / span : 0, span > 0 ? (double)pa.bytes / 1e6 / span : 0);
-    /* Steady state: between the first and the last progress mark after 10 %. */
-    for (int a = 0; a < n_marks; a++) {
-        if (marks[a].read * 10 < o.n)
-            continue;
-        int b = n_marks - 1;
-        if (b > a && marks[b].t > marks[a].t)
-            printf("steady throughput (%ld..%ld read): %.0f articles/s\n", marks[a].read,
-                   marks[b].read,
-                   (double)(marks[b].read - marks[a].read) / (marks[b].t - marks[a].t));
-        break;
-    }
-    printf("latency produce->read (ms): p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  (%ld articles)\n",
-           pct_ms(lat, n_lat, 50), pct_ms(lat, n_lat, 90), pct_ms(lat, n_lat, 99),
-           pct_ms(lat, n_lat, 100), n_lat);
-    long want_bad = o.bad_every > 0 ? o.n / o.bad_every : 0;
-    printf("counts: %ld output records (avg %lld bytes), %ld dead-letter (%ld bad produced), "
-           "%ld missing, %ld duplicates, %ld on the wrong topic, %ld without enrichment, %ld "
-           "without source headers, %ld foreign\n",
-           out_records, out_records > 0 ? out_bytes / out_records : 0, dlq_records, want_bad,
-           missing, duplicates, misrouted, no_enrichment, no_headers, foreign);
-    printf("daemon RSS: %.1f MB after start, %.1f MB at the end, peak (VmHWM) %.1f MB\n",
-           rss_start / 1024.0, rss_end / 1024.0, hwm / 1024.0);
-    struct rusage self;
-    getrusage(RUSAGE_SELF, &self);
-    printf("CPU seconds over the whole run: daemon %.1f, broker %.1f, this benchmark %.1f\n",
-           daemon.cpu_s, broker.cpu_s,
-           (double)self.ru_utime.tv_sec + (double)self.ru_utime.tv_usec / 1e6 +
-               (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6);
-    if (dstatus == -1 || !WIFEXITED(dstatus))
-        printf("daemon: did not exit by itself within 60 s of SIGTERM\n");
-    else
-        printf("daemon: exit status %d after SIGTERM\n", WEXITSTATUS(dstatus));
-    child_grep_log(&daemon, "stopped:");
-    child_grep_log(&daemon, " err");
-    child_grep_log(&daemon, " warning");
-
-    if (missing != 0 || misrouted != 0 || no_enrichment != 0 || no_headers != 0 || dstatus == -1 ||
-        !WIFEXITED(dstatus) || WEXITSTATUS(dstatus) != 0)
-        rc = 1;
     if (rc != 0 || o.keep) {
         printf("logs kept in %s\n", work);
     } else {
@@ -964,8 +1025,8 @@ int main(int argc, char **argv)
     free(de.chunk);
     free(en.chunk);
     free(pool);
-    free(seen);
-    free(lat);
+    free(t.seen);
+    free(t.lat);
     free((void *)pa.sent_us);
     return rc;
 }
