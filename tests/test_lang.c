@@ -207,9 +207,21 @@ Test(lang, says_und_without_signal)
     cr_expect_str_eq(r.code, "und");
     r = detect("www.example.org");
     cr_expect_str_eq(r.code, "und");
-    r = detect("ok");
+    r = detect("Tom");  /* a name: no language stands out */
     cr_expect_str_eq(r.code, "und");
     cr_expect_lt(r.confidence, 0.2);
+}
+
+Test(lang, guesses_a_single_distinctive_word)
+{
+    struct lang_result r;
+
+    r = detect("the");
+    cr_expect_str_eq(r.code, "en");
+    r = detect("Regierung");
+    cr_expect_str_eq(r.code, "de");
+    r = detect("og");  /* two letters are enough for a guess */
+    cr_expect_neq(strcmp(r.code, "und"), 0);
 }
 
 Test(lang, leaves_invalid_utf8_to_the_text_layer)

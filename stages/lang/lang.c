@@ -30,15 +30,17 @@
 #define LANG_SCRIPT_SAMPLE 512 /* letters sampled for the script vote */
 #endif
 #ifndef LANG_UND_CONF
-#define LANG_UND_CONF 0.2      /* a single word below this confidence is und */
+#define LANG_UND_CONF 0.3      /* a single word below this confidence is und */
 #endif
 #ifndef LANG_EDGE_WEIGHT
 #define LANG_EDGE_WEIGHT 1       /* times a word-edge cost counts */
 #endif
 #ifndef LANG_WORD_WEIGHT
-#define LANG_WORD_WEIGHT 2       /* times a whole-word cost counts */
+#define LANG_WORD_WEIGHT 3       /* times a whole-word cost counts */
 #endif
-#define LANG_PRIOR_BONUS 40u   /* cost units (5 nats) granted to a hinted language */
+#ifndef LANG_PRIOR_BONUS
+#define LANG_PRIOR_BONUS 64u   /* cost units (8 nats) granted to a hinted language */
+#endif
 
 enum lang_script_id {
     LS_OTHER = 0, LS_LATN, LS_CYRL, LS_ARAB, LS_DEVA, LS_GREK, LS_HEBR, LS_ARMN, LS_GEOR,
@@ -689,7 +691,7 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
                 cost[j] = cost[j] > LANG_PRIOR_BONUS ? cost[j] - LANG_PRIOR_BONUS : 0;
     }
     lang_rank(model, g, cost, n_feats, out);
-    if (out->n_letters < 3 || (n_words == 1 && out->confidence < LANG_UND_CONF)) {
+    /* A single word is guessed however short it is, unless no language stands out. */
+    if (n_words == 1 && out->confidence < LANG_UND_CONF)
         lang_set_und(out);
-    }
 }

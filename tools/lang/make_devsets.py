@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """make_devsets: writes the language-id dev sets as "code<TAB>text" files for lang_eval:
-ntrex.tsv (NTREX-128 sentences of odd documents), tatoeba.tsv (Tatoeba sentences),
+ntrex.tsv (NTREX-128 sentences of odd documents), tatoeba.tsv (Tatoeba sentences on odd
+lines of each file),
 pairs.tsv and words.tsv (word pairs and single words cut from both). Only the languages the
 model knows are kept. Standard library only.
 
@@ -54,7 +55,8 @@ def main():
         if code not in LANGS or code in sents["tatoeba"]:
             continue
         lines = lzma.open(os.path.join(tt, f[0]), "rt", encoding="utf-8").read().split("\n")
-        sents["tatoeba"][code] = [l for l in lines if l.strip()]
+        # odd lines only: tools/lang/train_lang.py trains on the even ones
+        sents["tatoeba"][code] = [l for i, l in enumerate(lines) if i % 2 == 1 and l.strip()]
     pairs, words = {}, {}
     for name, bylang in sents.items():
         with open(os.path.join(a.out, name + ".tsv"), "w", encoding="utf-8") as out:

@@ -20,10 +20,11 @@ SINGLE = [("el", "Grek"), ("he", "Hebr"), ("hy", "Armn"), ("ka", "Geor"), ("ko",
 # Table bucket counts (log2) per feature kind: unigram, bigram, trigram, quadrigram, word,
 # word edge (first or last 1-3 letters with a boundary mark).
 KINDS = 6
-LOG2 = [int(x) for x in os.environ.get("LANG_LOG2", "11,14,14,16,15,15").split(",")]
-KEEP = [int(x) for x in os.environ.get("LANG_KEEP", "100000,100000,6000,9000,6000,8000").split(",")]   # kept features per language per kind
+LOG2 = [int(x) for x in os.environ.get("LANG_LOG2", "11,14,14,16,17,15").split(",")]
+KEEP = [int(x) for x in os.environ.get("LANG_KEEP", "100000,100000,6000,9000,30000,8000").split(",")]   # kept features per language per kind
 PEN_Q = float(os.environ.get("PEN_Q", "0.95"))
 PEN_ADD = float(os.environ.get("PEN_ADD", "3.0"))
+TATOEBA_W = int(os.environ.get("TATOEBA_W", "3"))   # weight of a Tatoeba word occurrence
 SCALE = 8.0                                  # cost units per nat
 ISO3 = {"afr": "af", "azj": "az", "aze": "az", "bos": "bs", "cat": "ca", "ces": "cs", "cym": "cy",
         "dan": "da", "deu": "de", "eng": "en", "epo": "eo", "spa": "es", "est": "et", "ekk": "et",
@@ -134,6 +135,20 @@ def load_word_text(data):
         f = row.split("\t")
         if len(f) >= 4 and f[2] in ISO3:
             counts[ISO3[f[2]]].update(words_of(f[3]))
+    # Tatoeba: even lines of each file (the odd ones are the dev set of tools/lang/lang_eval);
+    # a sentence that also occurs on an odd line is left out
+    tt = os.path.join(data, "tatoeba-laser")
+    for row in open(os.path.join(tt, "FILES.tsv"), encoding="utf-8").read().splitlines()[1:]:
+        f = row.split("\t")
+        if not f[2]:
+            continue
+        lines = lzma.open(os.path.join(tt, f[0]), "rt", encoding="utf-8").read().split("\n")
+        dev = set(l.strip() for i, l in enumerate(lines) if i % 2 == 1)
+        c = collections.Counter()
+        for i in range(0, len(lines), 2):
+            if lines[i].strip() and lines[i].strip() not in dev:
+                c.update(words_of(lines[i]))
+        counts[f[2]].update({w: n * TATOEBA_W for w, n in c.items()})
     for row in open(os.path.join(data, "bible-partial", "FILES.tsv"), encoding="utf-8").read().splitlines()[1:]:
         f = row.split("\t")
         if f[1] in ISO3:
@@ -197,7 +212,6 @@ def build_group(script, langs, data, wordcounts):
                 c = min(pen, int(round(-lp * SCALE)))
                 if c < rows[h * n + li]:
                     rows[h * n + li] = c
-        tables.append(rows)
         tables[k] = rows
     return tables[:KINDS]
 
