@@ -2,7 +2,10 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stages/entities/ent_model.h"
 #include "stages/pipeline.h"
@@ -268,6 +271,40 @@ Test(entities, normalises_a_german_genitive_and_links_country_and_city_codes)
     cr_expect_eq(json_integer_value(json_object_get(find(ents, "Baku"), "geonameid")), 587084,
                  "%s", res.out);
     cr_expect_null(json_object_get(az, "geonameid"));
+}
+
+/* Writes a model file header (magic, bits, tags, features, lexicon, gazetteer and entity-word
+ * counts of zero) and nothing else to a new temporary file whose path goes to path. */
+static void write_header(char *path, const char *magic)
+{
+    uint32_t v[6] = {ENT_MIN_BITS, ENT_N_TAGS, ENT_N_FEATS, 0, 0, 0};
+    int fd = mkstemp(path);
+    FILE *f;
+
+    cr_assert_geq(fd, 0);
+    f = fdopen(fd, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(magic, 1, 8, f), 8);
+    cr_assert_eq(fwrite(v, sizeof(v), 1, f), 1);
+    cr_assert_eq(fclose(f), 0);
+}
+
+Test(entities, loader_rejects_an_older_format_and_a_truncated_file)
+{
+    char old[] = "/tmp/test_entities_old_XXXXXX", cut[] = "/tmp/test_entities_cut_XXXXXX";
+    struct ent_model *m = NULL;
+    struct errbuf err = {{0}};
+
+    write_header(old, "ENTMDL02");
+    cr_expect_eq(ent_model_load(&m, old, "de", &err), -EINVAL);
+    cr_expect_null(m);
+    cr_expect(strstr(err.msg, "not an entity model of this version") != NULL, "%s", err.msg);
+    write_header(cut, "ENTMDL03");
+    cr_expect_eq(ent_model_load(&m, cut, "de", &err), -EINVAL);
+    cr_expect_null(m);
+    cr_expect(strstr(err.msg, "truncated") != NULL, "%s", err.msg);
+    unlink(old);
+    unlink(cut);
 }
 
 Test(entities, rejects_unknown_config_keys_and_missing_model_directories)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define ENT_MAGIC "ENTMDL02"
+#define ENT_MAGIC "ENTMDL03"
 #define ENT_MAX_CP 64 /* code points of a token looked at; longer tokens are cut */
 
 static const char *const ent_type_names[ENT_N_TYPES] = {"PER", "LOC", "ORG", "MISC"};
@@ -109,19 +109,19 @@ static int lex_has(const uint32_t *lex, size_t n, uint32_t key)
     return 0;
 }
 
-static uint32_t gaz_find(const struct ent_lookup *lk, uint32_t key)
+uint32_t ent_bits_find(const uint32_t *keys, const uint8_t *bits, size_t n, uint32_t key)
 {
-    size_t lo = 0, hi = lk->n_gaz;
+    size_t lo = 0, hi = n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (lk->gaz_key[mid] < key)
+        if (keys[mid] < key)
             lo = mid + 1;
-        else if (lk->gaz_key[mid] > key)
+        else if (keys[mid] > key)
             hi = mid;
         else
-            return lk->gaz_bits[mid];
+            return bits[mid];
     }
     return 0;
 }
@@ -202,6 +202,7 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
         ti->h_suf[k] = mix64(hx ^ ((k + 1) << 8));
     }
     ti->gaz = 0;
+    ti->sil = 0;
     if (lk != NULL && lk->slots != NULL) {
         uint32_t key = ent_lex_key(ti);
 
@@ -212,6 +213,7 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
                 break;
             if (sl->key == key) {
                 ti->gaz = sl->bits;
+                ti->sil = sl->sil;
                 if (sl->lower)
                     cap |= ENT_CAP_SEEN_LOWER;
                 break;
@@ -221,7 +223,9 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
         if (lex_has(lk->lex, lk->n_lex, ent_lex_key(ti)))
             cap |= ENT_CAP_SEEN_LOWER;
         if (lk->n_gaz > 0)
-            ti->gaz = gaz_find(lk, ent_lex_key(ti));
+            ti->gaz = ent_bits_find(lk->gaz_key, lk->gaz_bits, lk->n_gaz, ent_lex_key(ti));
+        if (lk->n_sil > 0)
+            ti->sil = ent_bits_find(lk->sil_key, lk->sil_bits, lk->n_sil, ent_lex_key(ti));
     }
     ti->cap = cap;
 }
@@ -280,6 +284,9 @@ void ent_features(const struct ent_tokinfo *ti, size_t n, size_t i, uint32_t bit
     rows[k++] = row_of(34, (uint64_t)p1->gaz * 256 + c->gaz, bits);
     rows[k++] = row_of(35, (uint64_t)c->gaz * 256 + n1->gaz, bits);
     rows[k++] = row_of(36, (uint64_t)c->gaz * 1024 + (p1->cap & 63) * 16 + (n1->cap & 3), bits);
+    rows[k++] = row_of(37, (uint64_t)c->sil * 64 + capc, bits);
+    rows[k++] = row_of(38, (uint64_t)p1->sil * 256 + c->sil, bits);
+    rows[k++] = row_of(39, (uint64_t)c->sil * 256 + n1->sil, bits);
     /* k == ENT_N_FEATS */
 }
 
@@ -398,8 +405,8 @@ int ent_model_tag(const struct ent_model *m, const char *const *tok, const size_
         return 0;
     if (ent_scratch_reserve(s, n) != 0)
         return -ENOMEM;
-    struct ent_lookup lk = {m->slots, m->slot_mask, m->lex, m->n_lex, m->gaz_key, m->gaz_bits,
-                            m->n_gaz};
+    struct ent_lookup lk = {m->slots,    m->slot_mask, m->lex,     m->n_lex,   m->gaz_key,
+                            m->gaz_bits, m->n_gaz,     m->sil_key, m->sil_bits, m->n_sil};
 
     for (size_t i = 0; i < n; i++)
         ent_tokinfo_fill(&s->ti[i], tok[i], len[i], i, &lk);
@@ -429,7 +436,7 @@ struct ent_file_header {
     uint32_t n_feats;
     uint32_t n_lex;
     uint32_t n_gaz;
-    uint32_t reserved;
+    uint32_t n_sil;
 };
 
 int ent_model_write(const char *path, uint32_t bits, const float *trans, const float *scale,
@@ -449,6 +456,7 @@ int ent_model_write(const char *path, uint32_t bits, const float *trans, const f
     h.n_feats = ENT_N_FEATS;
     h.n_lex = (uint32_t)lk->n_lex;
     h.n_gaz = (uint32_t)lk->n_gaz;
+    h.n_sil = (uint32_t)lk->n_sil;
     ok = fwrite(&h, sizeof(h), 1, f) == 1 &&
          fwrite(trans, sizeof(float), (ENT_N_TAGS + 1) * ENT_N_TAGS, f) ==
              (ENT_N_TAGS + 1) * ENT_N_TAGS &&
@@ -456,7 +464,9 @@ int ent_model_write(const char *path, uint32_t bits, const float *trans, const f
          fwrite(q, 1, rows * ENT_N_TAGS, f) == rows * ENT_N_TAGS &&
          fwrite(lk->lex, sizeof(uint32_t), lk->n_lex, f) == lk->n_lex &&
          fwrite(lk->gaz_key, sizeof(uint32_t), lk->n_gaz, f) == lk->n_gaz &&
-         fwrite(lk->gaz_bits, 1, lk->n_gaz, f) == lk->n_gaz;
+         fwrite(lk->gaz_bits, 1, lk->n_gaz, f) == lk->n_gaz &&
+         fwrite(lk->sil_key, sizeof(uint32_t), lk->n_sil, f) == lk->n_sil &&
+         fwrite(lk->sil_bits, 1, lk->n_sil, f) == lk->n_sil;
     if (fclose(f) != 0)
         ok = 0;
     if (!ok)
@@ -472,6 +482,8 @@ void ent_model_free(struct ent_model *m)
     free(m->lex);
     free(m->gaz_key);
     free(m->gaz_bits);
+    free(m->sil_key);
+    free(m->sil_bits);
     free(m->slots);
     free(m);
 }
@@ -491,7 +503,7 @@ static int build_slots(struct ent_model *m)
 {
     size_t cap = 16;
 
-    while (cap < 2 * ((size_t)m->n_lex + m->n_gaz))
+    while (cap < 2 * ((size_t)m->n_lex + m->n_gaz + m->n_sil))
         cap *= 2;
     m->slots = calloc(cap, sizeof(*m->slots));
     if (m->slots == NULL)
@@ -501,6 +513,8 @@ static int build_slots(struct ent_model *m)
         slot_for(m, m->lex[i])->lower = 1;
     for (uint32_t i = 0; i < m->n_gaz; i++)
         slot_for(m, m->gaz_key[i])->bits = m->gaz_bits[i];
+    for (uint32_t i = 0; i < m->n_sil; i++)
+        slot_for(m, m->sil_key[i])->sil = m->sil_bits[i];
     return 0;
 }
 
@@ -519,7 +533,8 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
         return errbuf_set(err, -errno, "%s: %s", path, strerror(errno));
     if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, ENT_MAGIC, 8) != 0 ||
         h.n_tags != ENT_N_TAGS || h.n_feats != ENT_N_FEATS || h.bits < ENT_MIN_BITS ||
-        h.bits > ENT_MAX_BITS || h.n_lex > (1u << 26) || h.n_gaz > (1u << 26)) {
+        h.bits > ENT_MAX_BITS || h.n_lex > (1u << 26) || h.n_gaz > (1u << 26) ||
+        h.n_sil > (1u << 26)) {
         errbuf_set(err, -EINVAL, "%s: not an entity model of this version", path);
         goto fail;
     }
@@ -532,6 +547,7 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     m->bits = h.bits;
     m->n_lex = h.n_lex;
     m->n_gaz = h.n_gaz;
+    m->n_sil = h.n_sil;
     rows = (size_t)1 << h.bits;
     scale = malloc(rows * sizeof(float));
     q = malloc(rows * ENT_N_TAGS);
@@ -539,8 +555,10 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     m->lex = malloc((h.n_lex ? h.n_lex : 1) * sizeof(uint32_t));
     m->gaz_key = malloc((h.n_gaz ? h.n_gaz : 1) * sizeof(uint32_t));
     m->gaz_bits = malloc(h.n_gaz ? h.n_gaz : 1);
+    m->sil_key = malloc((h.n_sil ? h.n_sil : 1) * sizeof(uint32_t));
+    m->sil_bits = malloc(h.n_sil ? h.n_sil : 1);
     if (scale == NULL || q == NULL || m->rows == NULL || m->lex == NULL || m->gaz_key == NULL ||
-        m->gaz_bits == NULL) {
+        m->gaz_bits == NULL || m->sil_key == NULL || m->sil_bits == NULL) {
         rc = errbuf_set(err, -ENOMEM, "%s: out of memory", path);
         goto fail;
     }
@@ -550,7 +568,9 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
         fread(q, 1, rows * ENT_N_TAGS, f) != rows * ENT_N_TAGS ||
         fread(m->lex, sizeof(uint32_t), h.n_lex, f) != h.n_lex ||
         fread(m->gaz_key, sizeof(uint32_t), h.n_gaz, f) != h.n_gaz ||
-        fread(m->gaz_bits, 1, h.n_gaz, f) != h.n_gaz) {
+        fread(m->gaz_bits, 1, h.n_gaz, f) != h.n_gaz ||
+        fread(m->sil_key, sizeof(uint32_t), h.n_sil, f) != h.n_sil ||
+        fread(m->sil_bits, 1, h.n_sil, f) != h.n_sil) {
         errbuf_set(err, -EINVAL, "%s: truncated entity model", path);
         goto fail;
     }
@@ -562,6 +582,11 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     for (uint32_t i = 1; i < h.n_gaz; i++)
         if (m->gaz_key[i - 1] >= m->gaz_key[i]) {
             errbuf_set(err, -EINVAL, "%s: gazetteer not sorted", path);
+            goto fail;
+        }
+    for (uint32_t i = 1; i < h.n_sil; i++)
+        if (m->sil_key[i - 1] >= m->sil_key[i]) {
+            errbuf_set(err, -EINVAL, "%s: entity-word lexicon not sorted", path);
             goto fail;
         }
     for (size_t r = 0; r < rows; r++) {

@@ -23,7 +23,7 @@ enum ent_type { ENT_PER = 0, ENT_LOC = 1, ENT_ORG = 2, ENT_MISC = 3, ENT_N_TYPES
 #define ENT_TAG_POS(tag) (((tag) - 1) % 4)
 
 /* Features per token (fixed, so the trainer can store them in a flat array). */
-#define ENT_N_FEATS 36
+#define ENT_N_FEATS 39
 
 /* Hash-table size range, in bits of the row index. */
 #define ENT_MIN_BITS 12
@@ -39,6 +39,7 @@ struct ent_tokinfo {
     uint64_t h_suf[4]; /* lower-cased suffixes of 1..4 code points */
     uint32_t cap;      /* ENT_CAP_* bits */
     uint32_t gaz;      /* gazetteer bits (0 when the model has none) */
+    uint32_t sil;      /* ENT_SIL_* bits (0 when the model has none) */
 };
 
 enum ent_cap_bit {
@@ -70,6 +71,9 @@ struct ent_model {
     uint32_t n_gaz;   /* entries of gaz_key and gaz_bits */
     uint32_t *gaz_key;/* owned: sorted keys of gazetteer tokens */
     uint8_t *gaz_bits;/* owned: ENT_GAZ_* bits per key */
+    uint32_t n_sil;   /* entries of sil_key and sil_bits */
+    uint32_t *sil_key;/* owned: sorted keys of the entity-word lexicon */
+    uint8_t *sil_bits;/* owned: ENT_SIL_* bits per key */
     struct ent_word_slot *slots; /* owned: hash of lex and gaz keys, slot_mask + 1 slots */
     size_t slot_mask;
 };
@@ -92,7 +96,7 @@ struct ent_word_slot {
     uint8_t bits;   /* ENT_GAZ_* bits */
     uint8_t lower;  /* 1 when the word was seen lower case */
     uint8_t used;
-    uint8_t pad;
+    uint8_t sil;    /* ENT_SIL_* bits */
 };
 
 /* Word lists the features consult (all borrowed; arrays sorted by key; may be empty). When
@@ -105,6 +109,19 @@ struct ent_lookup {
     const uint32_t *gaz_key;  /* keys of gazetteer tokens */
     const uint8_t *gaz_bits;  /* ENT_GAZ_* bits of each gaz_key */
     size_t n_gaz;
+    const uint32_t *sil_key;  /* keys of the entity-word lexicon */
+    const uint8_t *sil_bits;  /* ENT_SIL_* bits of each sil_key */
+    size_t n_sil;
+};
+
+/* Entity-word lexicon bits: how a word is used in other annotated corpora (not the training
+ * corpus itself), learned by the trainer. Bit ENT_SIL_TYPE << type: in at least half of its
+ * occurrences the word is part of an entity of that type. */
+enum ent_sil_bit {
+    ENT_SIL_TYPE = 1u << 0,    /* 4 bits, one per entity type */
+    ENT_SIL_SOME = 1u << 4,    /* part of an entity in some occurrences, but under half */
+    ENT_SIL_NEVER = 1u << 5,   /* seen often and never part of an entity */
+    ENT_SIL_BEGIN = 1u << 6    /* mostly the first word of its entities */
 };
 
 /* Gazetteer bits of a token (lower-cased match). */
@@ -155,6 +172,9 @@ void ent_model_free(struct ent_model *m);
  * negative errno with detail in err. */
 int ent_model_write(const char *path, uint32_t bits, const float *trans, const float *scale,
                     const int8_t *q, const struct ent_lookup *lk, struct errbuf *err);
+
+/* Sorted-key lookup of bits (0 when key is absent). */
+uint32_t ent_bits_find(const uint32_t *keys, const uint8_t *bits, size_t n, uint32_t key);
 
 /* Tags the n tokens tok[i][0..len[i]) (borrowed, valid UTF-8) of one sentence into tags.
  * Returns 0 or -ENOMEM. */

@@ -197,38 +197,106 @@ static int gaz_finish(struct gaz_builder *g, uint32_t **keys, uint8_t **bits, si
     return 0;
 }
 
+/* Builds the entity-word lexicon (ENT_SIL_* bits per lower-cased word) from the auxiliary
+ * corpus x: sorted keys and bits, new, freed by the caller. */
+static int build_sil(const struct ent_corpus *x, uint32_t **keys, uint8_t **bits, size_t *n)
+{
+    uint64_t *e = malloc((x->n_tok + 1) * sizeof(*e));
+    size_t u = 0;
+
+    *keys = malloc((x->n_tok + 1) * sizeof(uint32_t));
+    *bits = malloc(x->n_tok + 1);
+    if (e == NULL || *keys == NULL || *bits == NULL) {
+        free(e);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < x->n_tok; i++) {
+        struct ent_tokinfo ti;
+        unsigned t = x->tags[i], v = 0;
+
+        ent_tokinfo_fill(&ti, x->text + x->tok_off[i], x->tok_len[i], 1, NULL);
+        if (t != ENT_TAG_O)
+            v = (1u + ENT_TAG_TYPE(t)) |
+                (ENT_TAG_POS(t) == ENT_POS_B || ENT_TAG_POS(t) == ENT_POS_S ? 8u : 0u);
+        e[i] = (uint64_t)ent_lex_key(&ti) << 8 | v;
+    }
+    qsort(e, x->n_tok, sizeof(*e), cmp_u64);
+    for (size_t i = 0, j; i < x->n_tok; i = j) {
+        uint32_t key = (uint32_t)(e[i] >> 8);
+        size_t by_type[ENT_N_TYPES] = {0}, ents = 0, begins = 0, total;
+        unsigned b = 0;
+
+        for (j = i; j < x->n_tok && (uint32_t)(e[j] >> 8) == key; j++) {
+            unsigned v = (unsigned)(e[j] & 0xff);
+
+            if (v != 0) {
+                by_type[(v & 7) - 1]++;
+                ents++;
+                begins += (v & 8) != 0;
+            }
+        }
+        total = j - i;
+        for (int t = 0; t < ENT_N_TYPES; t++)
+            if (by_type[t] > 0 && 2 * by_type[t] >= total)
+                b |= ENT_SIL_TYPE << t;
+        if (ents > 0 && b == 0)
+            b |= ENT_SIL_SOME;
+        if (ents == 0 && total >= 5)
+            b |= ENT_SIL_NEVER;
+        if (ents > 0 && 2 * begins >= ents)
+            b |= ENT_SIL_BEGIN;
+        if (b != 0) {
+            (*keys)[u] = key;
+            (*bits)[u++] = (uint8_t)b;
+        }
+    }
+    free(e);
+    *n = u;
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: ent_train -o MODEL [-e EPOCHS] [-b BITS] [-s SEED] [-g KIND:LIST]... "
-                    "FORMAT:PATH...\n"
-                    "  FORMAT is bioes, conll or germeval; see tools/entities/ent_data.h\n");
+    fprintf(stderr, "usage: ent_train -o MODEL [-e EPOCHS] [-r RUNS] [-b BITS] [-s SEED] "
+                    "[-g KIND:LIST]... [-x FORMAT:PATH]... FORMAT:PATH...\n"
+                    "  -r: mean of RUNS trainings over differently shuffled data\n"
+                    "  -x: other annotated corpora the entity-word lexicon is learned from\n"
+                    "  FORMAT[,OPTION]... is described in tools/entities/ent_data.h\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *out = NULL;
-    int epochs = 8, opt;
+    int epochs = 8, runs = 1, opt;
     uint32_t bits = 19, n_lex = 0;
-    struct ent_corpus c;
+    struct ent_corpus c, aux;
     uint32_t *lex, *feats;
     size_t rows, *order;
     float *w, trans[(ENT_N_TAGS + 1) * ENT_N_TAGS];
     double *wa, transa[(ENT_N_TAGS + 1) * ENT_N_TAGS];
-    float *em, *scale;
+    double tsum[(ENT_N_TAGS + 1) * ENT_N_TAGS] = {0};
+    float *wsum;
+    float *em, *em2, *scale;
     int8_t *q;
-    uint8_t *bp, *pred;
+    uint8_t *bp, *pred, *lgold;
     double counter = 1;
     struct errbuf err;
     clock_t t0 = clock();
 
     memset(&c, 0, sizeof(c));
+    memset(&aux, 0, sizeof(aux));
     struct gaz_builder gb = {0};
     struct ent_lookup lk = {0};
     uint32_t *gaz_key = NULL;
-    uint8_t *gaz_bits = NULL;
+    uint8_t *gaz_bits = NULL, *sil_bits = NULL;
+    uint32_t *sil_key = NULL;
 
-    while ((opt = getopt(argc, argv, "o:e:b:s:g:")) != -1) {
+    while ((opt = getopt(argc, argv, "o:e:r:b:s:g:x:")) != -1) {
         switch (opt) {
+        case 'x':
+            if (ent_corpus_read(&aux, optarg) != 0)
+                return 1;
+            break;
         case 'g':
             if (gaz_read(&gb, optarg) != 0)
                 return 1;
@@ -238,6 +306,9 @@ int main(int argc, char **argv)
             break;
         case 'e':
             epochs = atoi(optarg);
+            break;
+        case 'r':
+            runs = atoi(optarg);
             break;
         case 'b':
             bits = (uint32_t)atoi(optarg);
@@ -251,7 +322,7 @@ int main(int argc, char **argv)
         }
     }
     if (out == NULL || optind >= argc || bits < ENT_MIN_BITS || bits > ENT_MAX_BITS ||
-        epochs < 1) {
+        epochs < 1 || runs < 1) {
         usage();
         return 2;
     }
@@ -268,13 +339,25 @@ int main(int argc, char **argv)
     lk.n_lex = n_lex;
     lk.gaz_key = gaz_key;
     lk.gaz_bits = gaz_bits;
+    if (aux.n_tok > 0) {
+        if (build_sil(&aux, &sil_key, &sil_bits, &lk.n_sil) != 0) {
+            fprintf(stderr, "ent_train: out of memory\n");
+            return 1;
+        }
+        lk.sil_key = sil_key;
+        lk.sil_bits = sil_bits;
+        fprintf(stderr, "ent_train: %zu entity-lexicon words from %zu tokens\n", lk.n_sil,
+                aux.n_tok);
+    }
+    ent_corpus_fini(&aux);
     fprintf(stderr, "ent_train: %u lexicon words, %zu gazetteer words\n", n_lex, lk.n_gaz);
     rows = (size_t)1 << bits;
     feats = malloc(c.n_tok * ENT_N_FEATS * sizeof(uint32_t));
     w = calloc(rows * ENT_N_TAGS, sizeof(float));
     wa = calloc(rows * ENT_N_TAGS, sizeof(double));
+    wsum = calloc(rows * ENT_N_TAGS, sizeof(float));
     order = malloc(c.n_sent * sizeof(size_t));
-    if (lex == NULL || feats == NULL || w == NULL || wa == NULL || order == NULL) {
+    if (lex == NULL || feats == NULL || w == NULL || wa == NULL || wsum == NULL || order == NULL) {
         fprintf(stderr, "ent_train: out of memory\n");
         return 1;
     }
@@ -287,9 +370,12 @@ int main(int argc, char **argv)
                 maxn = c.sent[s + 1] - c.sent[s];
         ti = malloc(maxn * sizeof(*ti));
         em = malloc(maxn * ENT_N_TAGS * sizeof(float));
+        em2 = malloc(maxn * ENT_N_TAGS * sizeof(float));
         bp = malloc(maxn * ENT_N_TAGS);
         pred = malloc(maxn);
-        if (ti == NULL || em == NULL || bp == NULL || pred == NULL) {
+        lgold = malloc(maxn);
+        if (ti == NULL || em == NULL || em2 == NULL || bp == NULL || pred == NULL ||
+            lgold == NULL) {
             fprintf(stderr, "ent_train: out of memory\n");
             return 1;
         }
@@ -305,65 +391,94 @@ int main(int argc, char **argv)
         }
         free(ti);
     }
-    memset(trans, 0, sizeof(trans));
-    memset(transa, 0, sizeof(transa));
-    for (int ep = 0; ep < epochs; ep++) {
-        size_t errors = 0, tok_err = 0;
+    /* Several runs over differently shuffled data; the model is the mean of their averaged
+     * weights (less dependent on one shuffle). */
+    for (int run = 0; run < runs; run++) {
+        memset(w, 0, rows * ENT_N_TAGS * sizeof(float));
+        memset(wa, 0, rows * ENT_N_TAGS * sizeof(double));
+        memset(trans, 0, sizeof(trans));
+        memset(transa, 0, sizeof(transa));
+        counter = 1;
+        for (int ep = 0; ep < epochs; ep++) {
+            size_t errors = 0, tok_err = 0;
 
-        for (size_t s = c.n_sent; s > 1; s--) {
-            size_t j = (size_t)(rng_next() % s), tmp = order[s - 1];
+            for (size_t s = c.n_sent; s > 1; s--) {
+                size_t j = (size_t)(rng_next() % s), tmp = order[s - 1];
 
-            order[s - 1] = order[j];
-            order[j] = tmp;
-        }
-        for (size_t k = 0; k < c.n_sent; k++, counter++) {
-            size_t s = order[k], first = c.sent[s], n = c.sent[s + 1] - first;
-            const uint8_t *gold = c.tags + first;
-            int differs = 0;
-
-            for (size_t i = 0; i < n; i++) {
-                float *e = em + i * ENT_N_TAGS;
-                const uint32_t *fr = feats + (first + i) * ENT_N_FEATS;
-
-                memset(e, 0, ENT_N_TAGS * sizeof(float));
-                for (size_t f = 0; f < ENT_N_FEATS; f++) {
-                    const float *wr = w + (size_t)fr[f] * ENT_N_TAGS;
-
-                    for (unsigned t = 0; t < ENT_N_TAGS; t++)
-                        e[t] += wr[t];
-                }
+                order[s - 1] = order[j];
+                order[j] = tmp;
             }
-            ent_viterbi(em, n, trans, bp, pred);
-            for (size_t i = 0; i < n; i++) {
-                unsigned g = gold[i], p = pred[i];
-                unsigned gp = i ? gold[i - 1] : ENT_N_TAGS, pp = i ? pred[i - 1] : ENT_N_TAGS;
-                const uint32_t *fr = feats + (first + i) * ENT_N_FEATS;
+            for (size_t k = 0; k < c.n_sent; k++, counter++) {
+                size_t s = order[k], first = c.sent[s], n = c.sent[s + 1] - first;
+                const uint8_t *gold = c.tags + first;
+                float wt = c.sent_w[s];
+                int differs = 0, loose = 0;
 
-                if (g != p) {
-                    tok_err++;
-                    differs = 1;
+                for (size_t i = 0; i < n; i++) {
+                    float *e = em + i * ENT_N_TAGS;
+                    const uint32_t *fr = feats + (first + i) * ENT_N_FEATS;
+
+                    memset(e, 0, ENT_N_TAGS * sizeof(float));
                     for (size_t f = 0; f < ENT_N_FEATS; f++) {
-                        size_t r = (size_t)fr[f] * ENT_N_TAGS;
+                        const float *wr = w + (size_t)fr[f] * ENT_N_TAGS;
 
-                        w[r + g] += 1;
-                        wa[r + g] += counter;
-                        w[r + p] -= 1;
-                        wa[r + p] -= counter;
+                        for (unsigned t = 0; t < ENT_N_TAGS; t++)
+                            e[t] += wr[t];
                     }
                 }
-                if (g != p || gp != pp) {
-                    trans[gp * ENT_N_TAGS + g] += 1;
-                    transa[gp * ENT_N_TAGS + g] += counter;
-                    trans[pp * ENT_N_TAGS + p] -= 1;
-                    transa[pp * ENT_N_TAGS + p] -= counter;
+                for (size_t i = 0; i < n; i++)
+                    loose |= c.loose[first + i];
+                if (loose) {
+                    /* Partly labelled: the gold path is the best one that keeps every certain tag
+                     * and lets a loose token be O or MISC (latent-variable perceptron). */
+                    for (size_t i = 0; i < n; i++)
+                        for (unsigned t = 0; t < ENT_N_TAGS; t++) {
+                            int ok = t == c.tags[first + i] ||
+                                     (c.loose[first + i] &&
+                                      (t == ENT_TAG_O || ENT_TAG_TYPE(t) == ENT_MISC));
+
+                            em2[i * ENT_N_TAGS + t] = ok ? em[i * ENT_N_TAGS + t] : -1e32f;
+                        }
+                    ent_viterbi(em2, n, trans, bp, lgold);
+                    gold = lgold;
                 }
+                ent_viterbi(em, n, trans, bp, pred);
+                for (size_t i = 0; i < n; i++) {
+                    unsigned g = gold[i], p = pred[i];
+                    unsigned gp = i ? gold[i - 1] : ENT_N_TAGS, pp = i ? pred[i - 1] : ENT_N_TAGS;
+                    const uint32_t *fr = feats + (first + i) * ENT_N_FEATS;
+
+                    if (g != p) {
+                        tok_err++;
+                        differs = 1;
+                        for (size_t f = 0; f < ENT_N_FEATS; f++) {
+                            size_t r = (size_t)fr[f] * ENT_N_TAGS;
+
+                            w[r + g] += wt;
+                            wa[r + g] += counter * wt;
+                            w[r + p] -= wt;
+                            wa[r + p] -= counter * wt;
+                        }
+                    }
+                    if (g != p || gp != pp) {
+                        trans[gp * ENT_N_TAGS + g] += wt;
+                        transa[gp * ENT_N_TAGS + g] += counter * wt;
+                        trans[pp * ENT_N_TAGS + p] -= wt;
+                        transa[pp * ENT_N_TAGS + p] -= counter * wt;
+                    }
+                }
+                errors += (size_t)differs;
             }
-            errors += (size_t)differs;
+            fprintf(stderr,
+                    "ent_train: run %d epoch %d: %zu sentences and %zu tokens wrong (%.1fs)\n",
+                    run + 1, ep + 1, errors, tok_err, (double)(clock() - t0) / CLOCKS_PER_SEC);
         }
-        fprintf(stderr, "ent_train: epoch %d: %zu sentences and %zu tokens wrong (%.1fs)\n",
-                ep + 1, errors, tok_err, (double)(clock() - t0) / CLOCKS_PER_SEC);
+        for (size_t k = 0; k < rows * ENT_N_TAGS; k++)
+            wsum[k] += (float)(w[k] - wa[k] / counter) / (float)runs;
+        for (size_t k = 0; k < (ENT_N_TAGS + 1) * ENT_N_TAGS; k++)
+            tsum[k] += (trans[k] - transa[k] / counter) / runs;
     }
-    /* Averaging: avg = w - wa / counter. Then one scale per row for int8 storage. */
+    /* One scale per row for int8 storage. */
     scale = malloc(rows * sizeof(float));
     q = malloc(rows * ENT_N_TAGS);
     if (scale == NULL || q == NULL) {
@@ -371,14 +486,14 @@ int main(int argc, char **argv)
         return 1;
     }
     for (size_t i = 0; i < (ENT_N_TAGS + 1) * ENT_N_TAGS; i++)
-        trans[i] = (float)(trans[i] - transa[i] / counter);
+        trans[i] = (float)tsum[i];
     for (size_t r = 0; r < rows; r++) {
         float avg[ENT_N_TAGS], mx = 0;
 
         for (unsigned t = 0; t < ENT_N_TAGS; t++) {
             size_t k = r * ENT_N_TAGS + t;
 
-            avg[t] = (float)(w[k] - wa[k] / counter);
+            avg[t] = wsum[k];
             if (fabsf(avg[t]) > mx)
                 mx = fabsf(avg[t]);
         }
@@ -396,14 +511,19 @@ int main(int argc, char **argv)
     free(q);
     free(w);
     free(wa);
+    free(wsum);
     free(feats);
     free(order);
     free(em);
+    free(em2);
     free(bp);
     free(pred);
+    free(lgold);
     free(lex);
     free(gaz_key);
     free(gaz_bits);
+    free(sil_key);
+    free(sil_bits);
     ent_corpus_fini(&c);
     return 0;
 }

@@ -14,10 +14,17 @@ gaz="-g first:$g/per_firstnames_genderc.tsv.gz -g first:$g/per_vornamen_de_newbo
      -g country:$g/loc_countries_de_en.tsv.gz -g org:$g/org_parties_partyfacts.tsv.gz
      -g org:$g/org_misc_corpora_cc0.tsv.gz -g surname:$g/per_politicians_everypolitician2015.tsv.gz
      -g demonym:$g/misc_demonyms_en.tsv.gz"
+# Other annotated corpora (train splits only): the entity-word lexicon is learned from them.
+xde="-x wikiann:$ner/de/wikiann/train.txt.gz -x bioes:$ner/de/conll2003_restricted/deu.train.bioes.gz
+     -x conll:$ner/de/ler/ler_train_reconstructed.conll.gz
+     -x conll:$ner/de/smartdata/smartdata_v1_train_minus_v3devtest.conll.gz
+     -x conll:$ner/de/mobie/train.conll2003.gz -x conll:$ner/de/europeana/enp_DE.lft.bio.gz
+     -x conll:$ner/de/europeana/enp_DE.onb.bio.gz"
+xen="-x wikiann:$ner/en/wikiann/train.txt.gz -x conll:$ner/en/wnut17/wnut17train.conll.gz"
 mkdir -p "$out"
 # shellcheck disable=SC2086
-"$train" -o "$out/de.model" -e 20 -b 19 -s 1 $gaz bioes:"$ner/de/germeval2014/train_bioes.train.gz"
+"$train" -o "$out/de.model" -e 12 -r 5 -b 19 -s 1 $gaz $xde bioes:"$ner/de/germeval2014/train_bioes.train.gz"
 # shellcheck disable=SC2086
-"$train" -o "$out/en.model" -e 20 -b 19 -s 1 $gaz conll:"$ner/en/conll2003_restricted/eng.train.gz"
+"$train" -o "$out/en.model" -e 12 -r 5 -b 19 -s 1 $gaz $xen conll:"$ner/en/conll2003_restricted/eng.train.gz"
 tools/entities/build_countries.sh "$g" > "$out/countries.tsv"
 tools/entities/build_cities.sh "$g" > "$out/cities.tsv"
