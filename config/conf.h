@@ -43,6 +43,9 @@ struct conf {
     char *text_field;     /* owned */
     int accept_plain_text;
 
+    /* [metrics] */
+    char *metrics_listen; /* owned: HOST:PORT of the metrics and health listener; "" = off */
+
     /* [stage.NAME]: free keys for each stage, in file order */
     struct conf_section *stage_sections; /* owned array */
     size_t n_stage_sections;

@@ -13,7 +13,16 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "daemon/http.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/notify.h"
+
+/* No delivery for this long while there is lag withholds WATCHDOG=1. Generous: a slow
+ * stage or a broker failover is not a stuck pipeline. */
+#define ENGINE_STALL_MS 60000
+/* STATUS= period when systemd runs no watchdog. */
+#define ENGINE_STATUS_MS 5000
 
 enum job_state {
     JOB_WORKING,   /* on the worker pool */
@@ -59,8 +68,14 @@ struct engine {
     uv_poll_t cpoll, ppoll;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer, tick, finish_timer;
+    uv_timer_t notify_timer;     /* STATUS= and WATCHDOG=1, only under NOTIFY_SOCKET */
+    struct notify_health health; /* the watchdog's view of progress */
+    int watchdog;                /* systemd expects WATCHDOG=1 (WATCHDOG_USEC for us) */
+    struct http_server *http;    /* /metrics, /healthz, /readyz; NULL when listen is off */
     struct part *parts;
     long inflight_msgs, inflight_bytes;
+    int n_assigned; /* input partitions currently assigned */
+    int ready;      /* READY=1 was sent: local initialisation is done */
     int paused;
     int stopping, drain_expired, finish_scheduled, finished, fatal, retry_produce;
     int exit_code;
@@ -70,6 +85,32 @@ struct engine {
 static void engine_drain_producer(struct engine *e);
 static void engine_maybe_finish(struct engine *e);
 static void engine_shutdown(struct engine *e, const char *why);
+
+/* ---- health and gauges ---- */
+
+/* /readyz: assigned, or waiting for an assignment with no fatal error; never while stopping. */
+static void engine_update_ready(struct engine *e)
+{
+    metrics_set_ready(e->ready && !e->stopping && (e->n_assigned > 0 || !e->fatal));
+}
+
+static void engine_update_inflight(const struct engine *e)
+{
+    metrics_set_inflight(e->inflight_msgs, e->inflight_bytes);
+}
+
+/* Refreshes the assigned-partition count and what depends on it. */
+static void engine_update_assignment(struct engine *e)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+
+    if (rd_kafka_assignment(e->consumer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        e->n_assigned = list->cnt;
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+    metrics_set_paused_partitions(e->paused || e->stopping ? e->n_assigned : 0);
+    engine_update_ready(e);
+}
 
 /* ---- partitions ---- */
 
@@ -104,6 +145,8 @@ static void engine_set_paused(struct engine *e, int pause)
         rd_kafka_pause_partitions(e->consumer, list);
     else
         rd_kafka_resume_partitions(e->consumer, list);
+    e->n_assigned = list->cnt;
+    metrics_set_paused_partitions(pause ? list->cnt : 0);
     rd_kafka_topic_partition_list_destroy(list);
 }
 
@@ -138,6 +181,7 @@ static void job_free(struct job *job)
     rd_kafka_message_destroy(job->rkm);
     pipeline_result_fini(&job->res);
     free(job);
+    engine_update_inflight(e);
     engine_check_backpressure(e);
 }
 
@@ -293,7 +337,14 @@ static void job_work(uv_work_t *req)
     struct job *job = (struct job *)req;
     const rd_kafka_message_t *m = job->rkm;
 
-    pipeline_process(job->e->pipe, m->payload != NULL ? m->payload : "", m->len, NULL, &job->res);
+    const struct pipeline *pipe = job->e->pipe;
+    struct pipeline_result *res = &job->res;
+
+    pipeline_process(pipe, m->payload != NULL ? m->payload : "", m->len, NULL, res);
+    /* The registry is lock-free for existing series: recorded here, off the loop. */
+    for (size_t i = 0; i < res->stages_run; i++)
+        metrics_on_stage(pipeline_stage_name(pipe, i), (double)res->stage_us[i] / 1e6,
+                         res->stage_failed && i + 1 == res->stages_run);
 }
 
 static void job_after_work(uv_work_t *req, int status)
@@ -355,6 +406,8 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
     e->inflight_msgs++;
     e->inflight_bytes += (long)job->bytes;
     e->stats.consumed++;
+    metrics_on_consume(job->bytes);
+    engine_update_inflight(e);
     uv_queue_work(&e->loop, &job->work, job_work, job_after_work);
     engine_check_backpressure(e);
 }
@@ -368,8 +421,11 @@ static void engine_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
 
     (void)rk;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
-            m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT && !e->fatal) {
+        int purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                     m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+        if (!purged)
+            metrics_on_delivery_error(rd_kafka_err2name(m->err));
+        if (!purged && !e->fatal) {
             log_err("delivery to %s failed after retries: %s (source %s[%" PRId32 "]@%" PRId64
                     "); committing the delivered prefix and stopping",
                     rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
@@ -386,10 +442,13 @@ static void engine_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
         engine_maybe_finish(e);
         return;
     }
-    if (job->dead_letter)
+    if (job->dead_letter) {
         e->stats.dead_lettered++;
-    else
+        metrics_on_deadletter(article_reason_name(job->res.reason));
+    } else {
         e->stats.enriched++;
+        metrics_on_produce();
+    }
     job->state = JOB_DELIVERED;
     if (job->part == NULL)
         job_free(job);
@@ -436,6 +495,7 @@ static void engine_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         log_err("rebalance: %s", rd_kafka_err2str(aerr));
     }
+    engine_update_assignment(e);
     engine_maybe_finish(e);
 }
 
@@ -456,6 +516,19 @@ static void engine_error_cb(rd_kafka_t *rk, int err, const char *reason, void *o
     }
     log_warn("%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
              reason);
+}
+
+/* Served by rd_kafka_consumer_poll on the loop thread (the consumer's main queue is forwarded
+ * to its consumer queue). metrics_update_from_rdkafka_stats swaps the lag gauges under the
+ * registry's locks, so the HTTP thread never renders a half-updated set. */
+static int engine_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    (void)opaque;
+    if (metrics_update_from_rdkafka_stats(json) != 0)
+        log_debug("librdkafka statistics: not parseable");
+    return 0; /* librdkafka frees json */
 }
 
 /* librdkafka logs from its own threads; log_write is thread-safe. */
@@ -552,6 +625,24 @@ static void engine_on_tick(uv_timer_t *t)
     engine_drain_consumer(e);
 }
 
+/* Periodic STATUS=, and WATCHDOG=1 while healthy: this runs on the loop, so a stuck loop
+ * sends nothing. */
+static void engine_on_notify_timer(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    char status[256];
+    size_t n = 0;
+
+    if (e->stopping)
+        n = (size_t)snprintf(status, sizeof(status), "stopping: ");
+    metrics_format_status(status + n, sizeof(status) - n);
+    notify_status("%s", status);
+    if (e->watchdog)
+        notify_watchdog_if_healthy(&e->health, uv_now(&e->loop), e->fatal,
+                                   e->stats.enriched + e->stats.dead_lettered,
+                                   metrics_consumer_lag_total());
+}
+
 static void engine_on_drain_timeout(uv_timer_t *t)
 {
     struct engine *e = t->data;
@@ -578,6 +669,8 @@ static void engine_shutdown(struct engine *e, const char *why)
     if (e->stopping)
         return;
     e->stopping = 1;
+    notify_stopping();
+    engine_update_ready(e);
     log_info("stopping (%s): %ld message(s) in flight, drain deadline %ld ms", why,
              e->inflight_msgs, e->fatal ? 0L : e->conf->drain_timeout_ms);
     engine_set_paused(e, 1);
@@ -632,6 +725,7 @@ static void engine_finish(struct engine *e)
     uv_close((uv_handle_t *)&e->drain_timer, engine_close_cb);
     uv_close((uv_handle_t *)&e->tick, engine_close_cb);
     uv_close((uv_handle_t *)&e->finish_timer, engine_close_cb);
+    uv_close((uv_handle_t *)&e->notify_timer, engine_close_cb);
 }
 
 static int engine_drained(const struct engine *e)
@@ -722,7 +816,11 @@ static int engine_open_kafka(struct engine *e)
     if ((kc = engine_kafka_conf(e, &e->conf->consumer)) == NULL)
         return -EINVAL;
     rd_kafka_conf_set_rebalance_cb(kc, engine_rebalance_cb);
-    if (engine_conf_set(kc, "group.id", e->conf->group_id) != 0 ||
+    /* Consumer lag comes from the statistics; 5 s unless [kafka.consumer] sets it. */
+    rd_kafka_conf_set_stats_cb(kc, engine_stats_cb);
+    if ((conf_section_get(&e->conf->consumer, "statistics.interval.ms") == NULL &&
+         engine_conf_set(kc, "statistics.interval.ms", "5000") != 0) ||
+        engine_conf_set(kc, "group.id", e->conf->group_id) != 0 ||
         engine_conf_set(kc, "enable.auto.offset.store", "false") != 0 ||
         engine_conf_set(kc, "partition.assignment.strategy", "cooperative-sticky") != 0 ||
         (e->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr))) == NULL) {
@@ -755,6 +853,37 @@ static int engine_open_kafka(struct engine *e)
     return 0;
 }
 
+/* Starts the metrics and health listener unless [metrics] listen is empty. */
+static int engine_start_http(struct engine *e)
+{
+    struct errbuf err = {{0}};
+
+    if (e->conf->metrics_listen == NULL || e->conf->metrics_listen[0] == '\0')
+        return 0;
+    if ((e->http = http_server_start(e->conf->metrics_listen, &err)) == NULL) {
+        log_err("%s", err.msg);
+        return -EADDRNOTAVAIL;
+    }
+    log_info("serving /metrics, /healthz and /readyz on %s (port %u)", e->conf->metrics_listen,
+             http_server_port(e->http));
+    return 0;
+}
+
+/* STATUS= every ENGINE_STATUS_MS, or every half watchdog interval with WATCHDOG=1 too. */
+static void engine_start_notify(struct engine *e)
+{
+    uint64_t usec = notify_watchdog_usec(), period = ENGINE_STATUS_MS;
+
+    if (getenv("NOTIFY_SOCKET") == NULL)
+        return;
+    if (usec > 0) {
+        e->watchdog = 1;
+        period = usec / 2000 > 0 ? usec / 2000 : 1;
+        e->health.stall_ms = usec / 1000 > ENGINE_STALL_MS ? usec / 1000 : ENGINE_STALL_MS;
+    }
+    uv_timer_start(&e->notify_timer, engine_on_notify_timer, 0, period);
+}
+
 int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engine_stats *stats)
 {
     struct engine *e = calloc(1, sizeof(*e));
@@ -776,6 +905,10 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
         exit_code = 1;
         goto out_kafka;
     }
+    if (engine_start_http(e) != 0) {
+        exit_code = 1;
+        goto out_kafka;
+    }
     uv_poll_init(&e->loop, &e->cpoll, e->cpipe[0]);
     uv_poll_init(&e->loop, &e->ppoll, e->ppipe[0]);
     uv_signal_init(&e->loop, &e->sigterm);
@@ -783,8 +916,9 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
     uv_timer_init(&e->loop, &e->drain_timer);
     uv_timer_init(&e->loop, &e->tick);
     uv_timer_init(&e->loop, &e->finish_timer);
+    uv_timer_init(&e->loop, &e->notify_timer);
     e->cpoll.data = e->ppoll.data = e->sigterm.data = e->sigint.data = e;
-    e->drain_timer.data = e->tick.data = e->finish_timer.data = e;
+    e->drain_timer.data = e->tick.data = e->finish_timer.data = e->notify_timer.data = e;
     uv_poll_start(&e->cpoll, UV_READABLE, engine_on_consumer_fd);
     uv_poll_start(&e->ppoll, UV_READABLE, engine_on_producer_fd);
     uv_signal_start(&e->sigterm, engine_on_signal, SIGTERM);
@@ -794,6 +928,12 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
              "group %s, %zu stage(s)",
              conf->brokers, conf->n_input_topics, conf->input_topics[0], conf->output_topic,
              conf->dlq_topic, conf->group_id, pipeline_n_stages(pipe));
+    /* Local initialisation is done (Kafka handles, listener); the first assignment may take
+     * a while and is not waited for. */
+    e->ready = 1;
+    engine_update_assignment(e);
+    notify_ready();
+    engine_start_notify(e);
     /* Anything queued before the io events were enabled would not wake the loop. */
     engine_drain_consumer(e);
     engine_drain_producer(e);
@@ -814,6 +954,8 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
 out_kafka:
     uv_loop_close(&e->loop);
 out:
+    http_server_stop(e->http);
+    metrics_set_ready(false);
     if (e->cq != NULL)
         rd_kafka_queue_destroy(e->cq);
     if (e->pq != NULL)
