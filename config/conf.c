@@ -69,6 +69,10 @@ static const struct conf_key_def conf_keys[] = {
     STR("input", "text_field", text_field, "text", "name of the text field"),
     BOOL("input", "accept_plain_text", accept_plain_text, "false",
          "take a value that is not JSON as the article text instead of rejecting it"),
+    /* Checked by conf_check_log_level. */
+    STR("log", "level", log_level, "info",
+        "messages up to this level are logged: err, warning, notice, info or debug; the "
+        "environment's ENRICHD_LOG_LEVEL overrides it; a reload applies it"),
     /* Checked by conf_check_metrics_listen; empty_ok lets `listen =` (or off) disable it. */
     {{"metrics", "listen", "127.0.0.1:9464",
       "HOST:PORT of the /metrics, /healthz and /readyz listener (IPv4 or [IPv6]); empty or "
@@ -278,6 +282,18 @@ static int conf_check_metrics_listen(const char *value, const char **reason)
     return 0;
 }
 
+/* [log] level: one of the syslog level names the daemon's log understands. */
+static int conf_check_log_level(const char *value, const char **reason)
+{
+    static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(value, names[i]) == 0)
+            return 0;
+    *reason = "must be err, warning, notice, info or debug";
+    return -EINVAL;
+}
+
 static int conf_set_known(struct conf *c, const struct conf_key_def *k, const char *value,
                           int line, struct errbuf *err)
 {
@@ -288,8 +304,10 @@ static int conf_set_known(struct conf *c, const struct conf_key_def *k, const ch
     switch (k->type) {
     case CONF_STRING: {
         char *copy;
-        if (k->offset == offsetof(struct conf, metrics_listen) &&
-            conf_check_metrics_listen(value, &reason) != 0)
+        if ((k->offset == offsetof(struct conf, metrics_listen) &&
+             conf_check_metrics_listen(value, &reason) != 0) ||
+            (k->offset == offsetof(struct conf, log_level) &&
+             conf_check_log_level(value, &reason) != 0))
             return conf_fail(c, err, line, k->info.section, k->info.name, reason);
         if (strcasecmp(value, "off") == 0)
             value = "";
@@ -570,6 +588,7 @@ void conf_free(struct conf *c)
     free(c->id_field);
     free(c->title_field);
     free(c->text_field);
+    free(c->log_level);
     free(c->metrics_listen);
     for (size_t i = 0; i < c->n_stage_sections; i++)
         conf_section_clear(&c->stage_sections[i]);

@@ -43,6 +43,9 @@ struct conf {
     char *text_field;     /* owned */
     int accept_plain_text;
 
+    /* [log] */
+    char *log_level; /* owned: err, warning, notice, info or debug; ENRICHD_LOG_LEVEL wins */
+
     /* [metrics] */
     char *metrics_listen; /* owned: HOST:PORT of the metrics and health listener; "" = off */
 

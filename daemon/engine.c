@@ -21,6 +21,9 @@
 /* No delivery for this long while there is lag withholds WATCHDOG=1. Generous: a slow
  * stage or a broker failover is not a stuck pipeline. */
 #define ENGINE_STALL_MS 60000
+/* Per-message warnings: at most this many per window, each kind on its own. */
+#define ENGINE_WARN_WINDOW_MS 10000
+#define ENGINE_WARN_BURST 10
 /* STATUS= period when systemd runs no watchdog. */
 #define ENGINE_STATUS_MS 5000
 
@@ -35,10 +38,22 @@ enum job_state {
 struct part;
 struct engine;
 
+/* One loaded configuration and its pipeline. The engine's current one and every job hold a
+ * reference (counted on the loop thread only), so after a reload the jobs in flight finish
+ * with the pipeline they started with, and it is freed when the last one is done. */
+struct engine_gen {
+    const struct conf *conf;     /* the live keys: [pipeline] limits, drain deadline */
+    const struct pipeline *pipe;
+    struct conf *owned_conf;     /* NULL when borrowed from engine_run's caller */
+    struct pipeline *owned_pipe; /* NULL when borrowed */
+    long refs;
+};
+
 /* One consumed message on its way through. */
 struct job {
     uv_work_t work;
     struct engine *e;
+    struct engine_gen *gen;     /* the pipeline it runs through: a reference */
     struct part *part;          /* NULL once abandoned (revoked, shutdown) */
     struct job *next;           /* in part's arrival order */
     rd_kafka_message_t *rkm;    /* owned: destroyed exactly once, in job_free */
@@ -60,8 +75,16 @@ struct part {
 
 struct engine {
     uv_loop_t loop;
-    const struct conf *conf;
-    const struct pipeline *pipe;
+    const struct conf *conf; /* start-up config: Kafka handles, topics, listener */
+    struct engine_gen *gen;  /* current config and pipeline, swapped by a reload */
+    const struct engine_reload *reload; /* NULL: SIGHUP is ignored */
+    uv_signal_t sighup;
+    uv_work_t reload_work;
+    int reloading;                      /* reload_work is queued */
+    int reload_rc;                      /* reload_work's result */
+    struct conf *reload_conf;           /* reload_work's result, new */
+    struct pipeline *reload_pipe;       /* reload_work's result, new */
+    struct errbuf reload_err;
     rd_kafka_t *consumer, *producer;
     rd_kafka_queue_t *cq, *pq;
     int cpipe[2], ppipe[2];
@@ -75,6 +98,8 @@ struct engine {
     struct part *parts;
     long inflight_msgs, inflight_bytes;
     int n_assigned; /* input partitions currently assigned */
+    /* Warnings one message (or one broker retry) can cause, each limited on its own. */
+    struct log_ratelimit warn_consume, warn_offset_store, warn_kafka;
     int ready;      /* READY=1 was sent: local initialisation is done */
     int paused;
     int stopping, drain_expired, finish_scheduled, finished, fatal, retry_produce;
@@ -85,6 +110,39 @@ struct engine {
 static void engine_drain_producer(struct engine *e);
 static void engine_maybe_finish(struct engine *e);
 static void engine_shutdown(struct engine *e, const char *why);
+
+/* ---- configurations ---- */
+
+static void gen_unref(struct engine_gen *g)
+{
+    if (g == NULL || --g->refs > 0)
+        return;
+    pipeline_free(g->owned_pipe);
+    if (g->owned_conf != NULL) {
+        conf_free(g->owned_conf);
+        free(g->owned_conf);
+    }
+    free(g);
+}
+
+/* A generation holding one reference; takes ownership of owned_conf and owned_pipe (freed
+ * even on failure). NULL on ENOMEM. */
+static struct engine_gen *gen_new(const struct conf *conf, const struct pipeline *pipe,
+                                  struct conf *owned_conf, struct pipeline *owned_pipe)
+{
+    struct engine_gen *g = calloc(1, sizeof(*g));
+
+    if (g == NULL) {
+        pipeline_free(owned_pipe);
+        if (owned_conf != NULL) {
+            conf_free(owned_conf);
+            free(owned_conf);
+        }
+        return NULL;
+    }
+    *g = (struct engine_gen){conf, pipe, owned_conf, owned_pipe, 1};
+    return g;
+}
 
 /* ---- health and gauges ---- */
 
@@ -154,15 +212,15 @@ static void engine_check_backpressure(struct engine *e)
 {
     if (e->stopping)
         return;
-    if (!e->paused && (e->inflight_msgs >= e->conf->max_inflight_messages ||
-                       e->inflight_bytes >= e->conf->max_inflight_bytes)) {
+    if (!e->paused && (e->inflight_msgs >= e->gen->conf->max_inflight_messages ||
+                       e->inflight_bytes >= e->gen->conf->max_inflight_bytes)) {
         e->paused = 1;
         e->stats.pauses++;
         engine_set_paused(e, 1);
         log_debug("backpressure: paused at %ld messages, %ld bytes in flight", e->inflight_msgs,
                   e->inflight_bytes);
-    } else if (e->paused && e->inflight_msgs < e->conf->max_inflight_messages / 2 &&
-               e->inflight_bytes < e->conf->max_inflight_bytes / 2) {
+    } else if (e->paused && e->inflight_msgs < e->gen->conf->max_inflight_messages / 2 &&
+               e->inflight_bytes < e->gen->conf->max_inflight_bytes / 2) {
         e->paused = 0;
         engine_set_paused(e, 0);
         log_debug("backpressure: resumed at %ld messages, %ld bytes in flight", e->inflight_msgs,
@@ -180,6 +238,7 @@ static void job_free(struct job *job)
     e->inflight_bytes -= (long)job->bytes;
     rd_kafka_message_destroy(job->rkm);
     pipeline_result_fini(&job->res);
+    gen_unref(job->gen);
     free(job);
     engine_update_inflight(e);
     engine_check_backpressure(e);
@@ -237,7 +296,8 @@ static void part_advance(struct engine *e, struct part *p)
     rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = next_offset;
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(e->consumer, list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        log_warn("offset store %s[%" PRId32 "]@%" PRId64 ": %s", p->topic, p->partition,
+        log_warn_limited(&e->warn_offset_store, uv_now(&e->loop),
+                         "offset store %s[%" PRId32 "]@%" PRId64 ": %s", p->topic, p->partition,
                  next_offset, rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(list);
 }
@@ -337,7 +397,7 @@ static void job_work(uv_work_t *req)
     struct job *job = (struct job *)req;
     const rd_kafka_message_t *m = job->rkm;
 
-    const struct pipeline *pipe = job->e->pipe;
+    const struct pipeline *pipe = job->gen->pipe;
     struct pipeline_result *res = &job->res;
 
     pipeline_process(pipe, m->payload != NULL ? m->payload : "", m->len, NULL, res);
@@ -370,7 +430,8 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
 
     if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            log_warn("consume: %s", rd_kafka_message_errstr(rkm));
+            log_warn_limited(&e->warn_consume, uv_now(&e->loop), "consume: %s",
+                             rd_kafka_message_errstr(rkm));
         rd_kafka_message_destroy(rkm);
         return;
     }
@@ -392,6 +453,8 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
         return;
     }
     job->e = e;
+    job->gen = e->gen;
+    e->gen->refs++;
     job->part = p;
     job->rkm = rkm;
     job->bytes = rkm->len;
@@ -514,7 +577,8 @@ static void engine_error_cb(rd_kafka_t *rk, int err, const char *reason, void *o
         }
         return;
     }
-    log_warn("%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
+    log_warn_limited(&e->warn_kafka, uv_now(&e->loop), "%s: %s: %s", rd_kafka_name(rk),
+                     rd_kafka_err2name((rd_kafka_resp_err_t)err),
              reason);
 }
 
@@ -531,7 +595,10 @@ static int engine_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
-/* librdkafka logs from its own threads; log_write is thread-safe. */
+/* With log.queue, librdkafka queues its log lines on the handle's main queue instead of
+ * calling this from its own threads; the loop serves them with the other callbacks (the
+ * consumer's main queue is forwarded to its consumer queue). Its levels are syslog's, as
+ * ours are. */
 static void engine_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
@@ -648,7 +715,7 @@ static void engine_on_drain_timeout(uv_timer_t *t)
     struct engine *e = t->data;
 
     log_warn("drain deadline of %ld ms reached with %ld message(s) in flight",
-             e->conf->drain_timeout_ms, e->inflight_msgs);
+             e->gen->conf->drain_timeout_ms, e->inflight_msgs);
     e->drain_expired = 1;
     engine_maybe_finish(e);
 }
@@ -664,6 +731,114 @@ static void engine_on_signal(uv_signal_t *h, int signum)
     engine_shutdown(e, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* ---- reload (SIGHUP) ---- */
+
+static int sections_equal(const struct conf_section *a, const struct conf_section *b)
+{
+    if (a->n_kv != b->n_kv)
+        return 0;
+    for (size_t i = 0; i < a->n_kv; i++) {
+        const char *v = conf_section_get(b, a->kv[i].key);
+        if (v == NULL || strcmp(v, a->kv[i].value) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int strs_equal(const char *a, const char *b)
+{
+    return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/* Logs every key of next that differs from the running handles' config cur and that only a
+ * restart applies. */
+static void engine_report_restart_keys(const struct conf *cur, const struct conf *next)
+{
+    int topics = cur->n_input_topics == next->n_input_topics;
+
+    for (size_t i = 0; topics && i < cur->n_input_topics; i++)
+        topics = strcmp(cur->input_topics[i], next->input_topics[i]) == 0;
+    const struct {
+        int same;
+        const char *key;
+    } keys[] = {
+        {strs_equal(cur->brokers, next->brokers), "[kafka] brokers"},
+        {topics, "[kafka] input_topics"},
+        {strs_equal(cur->output_topic, next->output_topic), "[kafka] output_topic"},
+        {strs_equal(cur->dlq_topic, next->dlq_topic), "[kafka] dlq_topic"},
+        {strs_equal(cur->group_id, next->group_id), "[kafka] group_id"},
+        {sections_equal(&cur->consumer, &next->consumer), "[kafka.consumer]"},
+        {sections_equal(&cur->producer, &next->producer), "[kafka.producer]"},
+        {cur->workers == next->workers, "[pipeline] workers"},
+        {strs_equal(cur->metrics_listen, next->metrics_listen), "[metrics] listen"},
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!keys[i].same)
+            log_warn("reload: %s changed: needs restart, not applied", keys[i].key);
+}
+
+/* On the worker pool: loading models may take a while and the loop must keep turning. */
+static void engine_reload_work(uv_work_t *req)
+{
+    struct engine *e = req->data;
+
+    errbuf_clear(&e->reload_err);
+    e->reload_conf = NULL;
+    e->reload_pipe = NULL;
+    e->reload_rc = e->reload->load(e->reload->arg, &e->reload_conf, &e->reload_pipe,
+                                   &e->reload_err);
+}
+
+static void engine_reload_after(uv_work_t *req, int status)
+{
+    struct engine *e = req->data;
+    struct engine_gen *next;
+
+    e->reloading = 0;
+    if (status != 0 || e->reload_rc != 0) {
+        log_err("reload failed, the running configuration stays: %s",
+                status != 0 ? uv_strerror(status) : e->reload_err.msg);
+        if (!e->stopping)
+            notify_ready();
+        return;
+    }
+    next = gen_new(e->reload_conf, e->reload_pipe, e->reload_conf, e->reload_pipe);
+    if (e->stopping || next == NULL) {
+        if (next != NULL)
+            gen_unref(next);
+        else
+            log_err("reload failed: out of memory");
+        return;
+    }
+    engine_report_restart_keys(e->conf, next->conf);
+    gen_unref(e->gen);
+    e->gen = next;
+    enum log_level level = log_set_conf_level(next->conf->log_level);
+    log_notice("reloaded %s: %zu stage(s), log level %s", next->conf->file,
+               pipeline_n_stages(next->pipe), log_level_name(level));
+    /* The in-flight limits may have moved. */
+    engine_check_backpressure(e);
+    notify_ready();
+}
+
+static void engine_on_sighup(uv_signal_t *h, int signum)
+{
+    struct engine *e = h->data;
+
+    (void)signum;
+    if (e->reload == NULL || e->stopping)
+        return;
+    if (e->reloading) {
+        log_warn("SIGHUP: a reload is already running");
+        return;
+    }
+    e->reloading = 1;
+    notify_reloading();
+    log_info("SIGHUP: reloading the configuration");
+    e->reload_work.data = e;
+    uv_queue_work(&e->loop, &e->reload_work, engine_reload_work, engine_reload_after);
+}
+
 static void engine_shutdown(struct engine *e, const char *why)
 {
     if (e->stopping)
@@ -672,13 +847,13 @@ static void engine_shutdown(struct engine *e, const char *why)
     notify_stopping();
     engine_update_ready(e);
     log_info("stopping (%s): %ld message(s) in flight, drain deadline %ld ms", why,
-             e->inflight_msgs, e->fatal ? 0L : e->conf->drain_timeout_ms);
+             e->inflight_msgs, e->fatal ? 0L : e->gen->conf->drain_timeout_ms);
     engine_set_paused(e, 1);
     if (e->fatal)
         e->drain_expired = 1;
     else
         uv_timer_start(&e->drain_timer, engine_on_drain_timeout,
-                       (uint64_t)e->conf->drain_timeout_ms, 0);
+                       (uint64_t)e->gen->conf->drain_timeout_ms, 0);
     engine_maybe_finish(e);
 }
 
@@ -699,6 +874,7 @@ static void engine_finish(struct engine *e)
      * process at once even there. */
     uv_signal_stop(&e->sigterm);
     uv_signal_stop(&e->sigint);
+    uv_signal_stop(&e->sighup);
     /* Delivery reports served by the flush store their offsets as usual. After a fatal
      * error only briefly: what is still delivered shortens the replay after the restart. */
     err = rd_kafka_flush(e->producer, e->fatal ? 2000 : 5000);
@@ -722,6 +898,7 @@ static void engine_finish(struct engine *e)
     uv_close((uv_handle_t *)&e->ppoll, engine_close_cb);
     uv_close((uv_handle_t *)&e->sigterm, engine_close_cb);
     uv_close((uv_handle_t *)&e->sigint, engine_close_cb);
+    uv_close((uv_handle_t *)&e->sighup, engine_close_cb);
     uv_close((uv_handle_t *)&e->drain_timer, engine_close_cb);
     uv_close((uv_handle_t *)&e->tick, engine_close_cb);
     uv_close((uv_handle_t *)&e->finish_timer, engine_close_cb);
@@ -784,6 +961,9 @@ static rd_kafka_conf_t *engine_kafka_conf(struct engine *e, const struct conf_se
     for (size_t i = 0; i < extra->n_kv; i++)
         if (engine_conf_set(kc, extra->kv[i].key, extra->kv[i].value) != 0)
             goto fail;
+    /* After the pass-through properties, so the loop always serves the log lines. */
+    if (engine_conf_set(kc, "log.queue", "true") != 0)
+        goto fail;
     return kc;
 fail:
     rd_kafka_conf_destroy(kc);
@@ -829,6 +1009,9 @@ static int engine_open_kafka(struct engine *e)
         rd_kafka_conf_destroy(kc);
         return -EINVAL;
     }
+    /* NULL: the main queue, served by the loop like the rest. */
+    rd_kafka_set_log_queue(e->producer, NULL);
+    rd_kafka_set_log_queue(e->consumer, NULL);
     rd_kafka_poll_set_consumer(e->consumer);
     e->cq = rd_kafka_queue_get_consumer(e->consumer);
     e->pq = rd_kafka_queue_get_main(e->producer);
@@ -884,7 +1067,8 @@ static void engine_start_notify(struct engine *e)
     uv_timer_start(&e->notify_timer, engine_on_notify_timer, 0, period);
 }
 
-int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engine_stats *stats)
+int engine_run(const struct conf *conf, const struct pipeline *pipe,
+               const struct engine_reload *reload, struct engine_stats *stats)
 {
     struct engine *e = calloc(1, sizeof(*e));
     int rc, exit_code;
@@ -894,10 +1078,18 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
         return 1;
     }
     e->conf = conf;
-    e->pipe = pipe;
+    e->reload = reload;
+    e->warn_consume = e->warn_offset_store = e->warn_kafka =
+        (struct log_ratelimit)LOG_RATELIMIT_INIT(ENGINE_WARN_WINDOW_MS, ENGINE_WARN_BURST);
+    if ((e->gen = gen_new(conf, pipe, NULL, NULL)) == NULL) {
+        log_err("out of memory");
+        free(e);
+        return 1;
+    }
     e->cpipe[0] = e->cpipe[1] = e->ppipe[0] = e->ppipe[1] = -1;
     if ((rc = uv_loop_init(&e->loop)) != 0) {
         log_err("uv_loop_init: %s", uv_strerror(rc));
+        gen_unref(e->gen);
         free(e);
         return 1;
     }
@@ -913,16 +1105,18 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
     uv_poll_init(&e->loop, &e->ppoll, e->ppipe[0]);
     uv_signal_init(&e->loop, &e->sigterm);
     uv_signal_init(&e->loop, &e->sigint);
+    uv_signal_init(&e->loop, &e->sighup);
     uv_timer_init(&e->loop, &e->drain_timer);
     uv_timer_init(&e->loop, &e->tick);
     uv_timer_init(&e->loop, &e->finish_timer);
     uv_timer_init(&e->loop, &e->notify_timer);
-    e->cpoll.data = e->ppoll.data = e->sigterm.data = e->sigint.data = e;
+    e->cpoll.data = e->ppoll.data = e->sigterm.data = e->sigint.data = e->sighup.data = e;
     e->drain_timer.data = e->tick.data = e->finish_timer.data = e->notify_timer.data = e;
     uv_poll_start(&e->cpoll, UV_READABLE, engine_on_consumer_fd);
     uv_poll_start(&e->ppoll, UV_READABLE, engine_on_producer_fd);
     uv_signal_start(&e->sigterm, engine_on_signal, SIGTERM);
     uv_signal_start(&e->sigint, engine_on_signal, SIGINT);
+    uv_signal_start(&e->sighup, engine_on_sighup, SIGHUP);
     uv_timer_start(&e->tick, engine_on_tick, 500, 500);
     log_info("running: brokers %s, %zu input topic(s) from %s, output %s, dead letters %s, "
              "group %s, %zu stage(s)",
@@ -970,6 +1164,7 @@ out:
         if (e->ppipe[i] >= 0)
             close(e->ppipe[i]);
     }
+    gen_unref(e->gen);
     free(e);
     return exit_code;
 }

@@ -338,6 +338,7 @@ static void seen_output(struct seen *s, const rd_kafka_message_t *m)
     int seq = (int)json_integer_value(json_object_get(root, "seq"));
     cr_assert(seq >= 0 && seq < MAX_MSGS);
     cr_assert(json_is_object(json_object_get(root, "enrichment")));
+    s->timed[seq] = json_object_get(json_object_get(root, "enrichment"), "timing_us") != NULL;
     char want_key[16];
     snprintf(want_key, sizeof(want_key), "k%02d", seq % N_KEYS);
     cr_assert(m->key_len == strlen(want_key) && memcmp(m->key, want_key, m->key_len) == 0,
@@ -427,6 +428,16 @@ void read_back(const struct broker *b, struct seen *s, int want_good, int want_b
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+}
+
+void wait_for_outputs(const struct broker *b, int n)
+{
+    struct seen *first = malloc(sizeof(*first));
+
+    seen_init(first);
+    read_back(b, first, n, 0, 60, 0);
+    seen_free(first);
+    free(first);
 }
 
 void assert_complete(const struct seen *s, int n_good, int n_bad)

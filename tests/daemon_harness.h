@@ -28,6 +28,7 @@ struct bad_input {
 /* What was read back from the output and dead-letter topics. */
 struct seen {
     int count[MAX_MSGS];  /* occurrences of article seq i in the output */
+    int timed[MAX_MSGS];  /* article seq i came out with enrichment.timing_us */
     int last_seq[N_KEYS]; /* last seq seen per key, -1 initially */
     int order_violations;
     int total, duplicates;
@@ -83,6 +84,8 @@ void seen_free(struct seen *s);
  * duplicates. */
 void read_back(const struct broker *b, struct seen *s, int want_good, int want_bad, double timeout,
                double settle);
+/* Waits (up to 60 s) until articles [0, n) are in the output topic. */
+void wait_for_outputs(const struct broker *b, int n);
 /* Every article [0, n_good) and dead letter [0, n_bad) seen, in order per key. */
 void assert_complete(const struct seen *s, int n_good, int n_bad);
 /* pid exits with status 0 within timeout seconds. */

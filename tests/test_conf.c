@@ -277,3 +277,21 @@ Test(conf, takes_a_metrics_listen_address_or_off_and_rejects_names)
     cr_assert_eq(load_text(&c, "[metrics]\nlisten = 9464\n", &err), -EINVAL);
     conf_free(&c);
 }
+
+Test(conf, takes_a_log_level_name)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_str_eq(c.log_level, "info");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[log]\nlevel = Debug\n", &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.log_level, "Debug");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[log]\nlevel = verbose\n", &err), -EINVAL);
+    cr_assert(strstr(err.msg, ":2: [log] level: must be err, warning, notice, info or debug") !=
+                  NULL,
+              "%s", err.msg);
+    conf_free(&c);
+}

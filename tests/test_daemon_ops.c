@@ -46,6 +46,20 @@ static int status_code(const char *resp)
     return strncmp(resp, "HTTP/1.1 ", 9) == 0 ? atoi(resp + 9) : -1;
 }
 
+/* How many lines of file contain text. */
+static int count_lines(const char *file, const char *text)
+{
+    char line[1024];
+    int n = 0;
+    FILE *f = fopen(file, "r");
+
+    cr_assert(f != NULL);
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, text) != NULL;
+    fclose(f);
+    return n;
+}
+
 Test(daemon_ops, serves_metrics_health_and_readiness_while_it_runs, .timeout = 180)
 {
     struct broker b;
@@ -123,6 +137,12 @@ Test(daemon_ops, serves_metrics_health_and_readiness_while_it_runs, .timeout = 1
 
     kill(d, SIGTERM);
     assert_clean_exit(d, 30);
+    /* The log speaks of offsets and reasons, never of what the articles say. */
+    cr_assert(count_lines(log, "rebalance: assigned") > 0);
+    cr_assert_eq(count_lines(log, "Einwohner"), 0);
+    cr_assert_eq(count_lines(log, "Article 1"), 0);
+    cr_assert_eq(count_lines(log, "this is not json"), 0);
+    cr_assert_eq(count_lines(log, "nobody"), 0);
     unlink(log);
     unlink(conf_file);
     broker_stop(&b);
@@ -219,6 +239,17 @@ static char *fake_systemd_wait(struct fake_systemd *f, const char *prefix, doubl
     return NULL;
 }
 
+/* Removes what a notify test made, once its daemon has stopped. */
+static void cleanup(struct fake_systemd *sd, const char *log, struct broker *b, struct seen *s)
+{
+    fake_systemd_close(sd);
+    unlink(log);
+    unlink(conf_file);
+    broker_stop(b);
+    seen_free(s);
+    free(s);
+}
+
 Test(daemon_ops, tells_systemd_ready_status_watchdog_and_stopping, .timeout = 180)
 {
     struct broker b;
@@ -256,10 +287,82 @@ Test(daemon_ops, tells_systemd_ready_status_watchdog_and_stopping, .timeout = 18
     cr_assert(fake_systemd_wait(&sd, "STOPPING=1", 30, msg, sizeof(msg)) != NULL,
               "no STOPPING=1 at shutdown");
     assert_clean_exit(d, 30);
-    fake_systemd_close(&sd);
-    unlink(log);
-    unlink(conf_file);
-    broker_stop(&b);
-    seen_free(s);
-    free(s);
+    cleanup(&sd, log, &b, s);
+}
+
+/* Replaces the content of conf_file in one rename, as an editor saving it would. */
+static void rewrite_conf(const char *group, const char *stages, const char *extra)
+{
+    char path[sizeof(conf_file)];
+
+    memcpy(path, conf_file, sizeof(path));
+    write_conf_sections(group, 10000, "", stages, extra);
+    cr_assert_eq(rename(conf_file, path), 0);
+    memcpy(conf_file, path, sizeof(path));
+}
+
+Test(daemon_ops, reloads_on_sighup_mid_stream_without_losing_or_repeating_a_message, .timeout = 240)
+{
+    struct broker b;
+    struct fake_systemd sd;
+    struct seen *s = malloc(sizeof(*s));
+    char log[] = "/tmp/test_daemon_ops_XXXXXX", msg[2048], line[1024];
+    int n_bad = 0;
+
+    seen_init(s);
+    close(mkstemp(log));
+    fake_systemd_open(&sd);
+    broker_start(&b);
+    write_conf_sections("g-reload", 10000, "", "stages = lang\n", "");
+    pid_t d = daemon_start_notify(&b, log, sd.path, 0);
+    cr_assert(fake_systemd_wait(&sd, "READY=1", 60, msg, sizeof(msg)) != NULL);
+    rd_kafka_t *prod = producer_new(&b);
+    produce_range(prod, 0, 1000, &n_bad);
+    cr_assert_eq(rd_kafka_flush(prod, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    wait_for_outputs(&b, 300);
+
+    /* Mid-stream: per-stage timings on, the log down to warnings, and a group change that
+     * needs new Kafka handles. */
+    rewrite_conf("g-elsewhere", "stages = lang\ntiming = true\n", "[log]\nlevel = warning\n");
+    kill(d, SIGHUP);
+    cr_assert(fake_systemd_wait(&sd, "RELOADING=1", 30, msg, sizeof(msg)) != NULL);
+    cr_assert(fake_systemd_wait(&sd, "READY=1", 60, msg, sizeof(msg)) != NULL,
+              "no READY=1 after the reload");
+    cr_assert(wait_for_line(log, "reload: [kafka] group_id changed: needs restart, not applied", 5,
+                            line, sizeof(line)) != NULL);
+    produce_range(prod, 1000, 2000, &n_bad);
+    cr_assert_eq(rd_kafka_flush(prod, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+    /* A broken config on reload: logged, and the running one stays. */
+    rewrite_conf("g-reload", "stages = lang\ntiming = false\n", "[log]\nlevel = loud\n");
+    kill(d, SIGHUP);
+    cr_assert(fake_systemd_wait(&sd, "RELOADING=1", 30, msg, sizeof(msg)) != NULL);
+    cr_assert(fake_systemd_wait(&sd, "READY=1", 60, msg, sizeof(msg)) != NULL);
+    cr_assert(wait_for_line(log, "reload failed, the running configuration stays: ", 5, line,
+                            sizeof(line)) != NULL);
+    cr_assert(strstr(line, "[log] level: must be err, warning") != NULL, "%s", line);
+    produce_range(prod, 2000, 2500, &n_bad);
+    producer_close(prod);
+
+    read_back(&b, s, 2500, n_bad, 90, 1.0);
+    fprintf(stderr, "reload: %d outputs, %d duplicates\n", s->total, s->duplicates);
+    assert_complete(s, 2500, n_bad);
+    cr_assert_eq(s->duplicates, 0);
+    cr_assert_eq(s->total, 2500);
+    /* Before the reload without timings, after it with them, the broken reload changing
+     * nothing. */
+    for (int i = 0; i < 300; i++)
+        cr_assert(!s->timed[i], "article %d came out with timings", i);
+    for (int i = 1000; i < 2500; i++)
+        cr_assert(s->timed[i], "article %d came out without timings", i);
+    /* Never left the group: one assignment, no revocation. */
+    cr_assert_eq(count_lines(log, "rebalance: assigned"), 1);
+    cr_assert_eq(count_lines(log, "rebalance: revoked"), 0);
+
+    kill(d, SIGTERM);
+    assert_clean_exit(d, 30);
+    /* Level warning since the reload: the info lines of the shutdown are not written. */
+    cr_assert_eq(count_lines(log, "stopping (SIGTERM)"), 0);
+    cr_assert_eq(count_lines(log, "SIGHUP: reloading"), 1);
+    cleanup(&sd, log, &b, s);
 }

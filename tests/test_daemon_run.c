@@ -61,11 +61,7 @@ static void restart_scenario(struct seen *s, int sig, long max_inflight, const c
     produce_range(prod, 0, 1000, &n_bad);
     cr_assert_eq(rd_kafka_flush(prod, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
     /* Let the daemon get going on the first half before the signal. */
-    struct seen *first = malloc(sizeof(*first));
-    seen_init(first);
-    read_back(&b, first, 300, 0, 60, 0);
-    seen_free(first);
-    free(first);
+    wait_for_outputs(&b, 300);
     kill(d, sig);
     produce_range(prod, 1000, 2000, &n_bad);
     producer_close(prod);
@@ -212,11 +208,7 @@ Test(daemon_run, shares_the_input_with_a_second_daemon_in_the_group, .timeout = 
     rd_kafka_t *prod = producer_new(&b);
     produce_range(prod, 0, 1000, &n_bad);
     cr_assert_eq(rd_kafka_flush(prod, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    struct seen *first = malloc(sizeof(*first));
-    seen_init(first);
-    read_back(&b, first, 300, 0, 60, 0);
-    seen_free(first);
-    free(first);
+    wait_for_outputs(&b, 300);
     char log2[] = "/tmp/test_daemon_log_XXXXXX", line[512];
     close(mkstemp(log2));
     pid_t d2 = daemon_start_log(&b, log2);
