@@ -261,7 +261,9 @@ Test(daemon_ops, tells_systemd_ready_status_watchdog_and_stopping, .timeout = 18
     close(mkstemp(log));
     fake_systemd_open(&sd);
     broker_start(&b);
-    write_conf("g-notify", 10000);
+    /* librdkafka's group debugging, shown at our debug level through the loop. */
+    write_conf_sections("g-notify", 10000, "", "stages =\n",
+                        "[kafka.consumer]\ndebug = cgrp\n[log]\nlevel = debug\n");
     /* A 1 s watchdog: WATCHDOG=1 every 0.5 s while healthy. */
     pid_t d = daemon_start_notify(&b, log, sd.path, 1000000);
 
@@ -287,6 +289,7 @@ Test(daemon_ops, tells_systemd_ready_status_watchdog_and_stopping, .timeout = 18
     cr_assert(fake_systemd_wait(&sd, "STOPPING=1", 30, msg, sizeof(msg)) != NULL,
               "no STOPPING=1 at shutdown");
     assert_clean_exit(d, 30);
+    cr_assert(count_lines(log, " enrichd debug: librdkafka CGRP") > 0);
     cleanup(&sd, log, &b, s);
 }
 
