@@ -2,6 +2,7 @@
 #include "config/conf.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <librdkafka/rdkafka.h>
 #include <limits.h>
@@ -25,7 +26,7 @@ struct conf_key_def {
     size_t count_offset; /* CONF_LIST: of the size_t count */
     long min, max;  /* CONF_INT */
     int size;       /* CONF_INT: accepts k, M, G suffixes */
-    int empty_ok;   /* CONF_LIST: an empty value means an empty list */
+    int empty_ok;   /* CONF_LIST: an empty value means an empty list; CONF_STRING: allowed */
 };
 
 #define STR(sec, name, member, def, help)                                                        \
@@ -68,6 +69,15 @@ static const struct conf_key_def conf_keys[] = {
     STR("input", "text_field", text_field, "text", "name of the text field"),
     BOOL("input", "accept_plain_text", accept_plain_text, "false",
          "take a value that is not JSON as the article text instead of rejecting it"),
+    /* Checked by conf_check_log_level. */
+    STR("log", "level", log_level, "info",
+        "messages up to this level are logged: err, warning, notice, info or debug; the "
+        "environment's ENRICHD_LOG_LEVEL overrides it; a reload applies it"),
+    /* Checked by conf_check_metrics_listen; empty_ok lets `listen =` (or off) disable it. */
+    {{"metrics", "listen", "127.0.0.1:9464",
+      "HOST:PORT of the /metrics, /healthz and /readyz listener (IPv4 or [IPv6]); empty or "
+      "off disables it"},
+     CONF_STRING, offsetof(struct conf, metrics_listen), 0, 0, 0, 0, 1},
 };
 #define CONF_N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -232,6 +242,58 @@ static int conf_parse_bool(const char *value, int *out)
     return -EINVAL;
 }
 
+/* [metrics] listen: empty or `off`, or HOST:PORT with HOST a numeric IPv4 address or a
+ * bracketed IPv6 one (the listener resolves no names) and PORT in [0, 65535]. */
+static int conf_check_metrics_listen(const char *value, const char **reason)
+{
+    char host[64];
+    const char *colon, *start = value, *end;
+    unsigned char addr[16];
+    char *pend;
+    long port;
+    int family = AF_INET;
+
+    if (*value == '\0' || strcasecmp(value, "off") == 0)
+        return 0;
+    if (*value == '[') {
+        start = value + 1;
+        end = strchr(value, ']');
+        colon = end != NULL && end[1] == ':' ? end + 1 : NULL;
+        family = AF_INET6;
+    } else {
+        colon = end = strrchr(value, ':');
+    }
+    *reason = "expected HOST:PORT (IPv4 address or [IPv6] address), empty or off";
+    if (colon == NULL || end == NULL || end < start || (size_t)(end - start) >= sizeof(host))
+        return -EINVAL;
+    memcpy(host, start, (size_t)(end - start));
+    host[end - start] = '\0';
+    if (inet_pton(family, host, addr) != 1) {
+        *reason = family == AF_INET ? "host: not an IPv4 address (names are not resolved)"
+                                    : "host: not an IPv6 address";
+        return -EINVAL;
+    }
+    errno = 0;
+    port = strtol(colon + 1, &pend, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *pend != '\0' || errno != 0 || port > 65535) {
+        *reason = "port: not a number in [0, 65535]";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* [log] level: one of the syslog level names the daemon's log understands. */
+static int conf_check_log_level(const char *value, const char **reason)
+{
+    static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(value, names[i]) == 0)
+            return 0;
+    *reason = "must be err, warning, notice, info or debug";
+    return -EINVAL;
+}
+
 static int conf_set_known(struct conf *c, const struct conf_key_def *k, const char *value,
                           int line, struct errbuf *err)
 {
@@ -242,7 +304,14 @@ static int conf_set_known(struct conf *c, const struct conf_key_def *k, const ch
     switch (k->type) {
     case CONF_STRING: {
         char *copy;
-        if (*value == '\0')
+        if ((k->offset == offsetof(struct conf, metrics_listen) &&
+             conf_check_metrics_listen(value, &reason) != 0) ||
+            (k->offset == offsetof(struct conf, log_level) &&
+             conf_check_log_level(value, &reason) != 0))
+            return conf_fail(c, err, line, k->info.section, k->info.name, reason);
+        if (strcasecmp(value, "off") == 0)
+            value = "";
+        if (*value == '\0' && !k->empty_ok)
             return conf_fail(c, err, line, k->info.section, k->info.name, "must not be empty");
         if ((copy = strdup(value)) == NULL)
             return conf_fail(c, err, line, k->info.section, k->info.name, "out of memory");
@@ -541,6 +610,8 @@ void conf_free(struct conf *c)
     free(c->id_field);
     free(c->title_field);
     free(c->text_field);
+    free(c->log_level);
+    free(c->metrics_listen);
     for (size_t i = 0; i < c->n_stage_sections; i++)
         conf_section_clear(&c->stage_sections[i]);
     free(c->stage_sections);

@@ -43,6 +43,12 @@ struct conf {
     char *text_field;     /* owned */
     int accept_plain_text;
 
+    /* [log] */
+    char *log_level; /* owned: err, warning, notice, info or debug; ENRICHD_LOG_LEVEL wins */
+
+    /* [metrics] */
+    char *metrics_listen; /* owned: HOST:PORT of the metrics and health listener; "" = off */
+
     /* [stage.NAME]: free keys for each stage, in file order */
     struct conf_section *stage_sections; /* owned array */
     size_t n_stage_sections;

@@ -13,7 +13,19 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "daemon/http.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/notify.h"
+
+/* No delivery for this long while there is lag withholds WATCHDOG=1. Generous: a slow
+ * stage or a broker failover is not a stuck pipeline. */
+#define ENGINE_STALL_MS 60000
+/* Per-message warnings: at most this many per window, each kind on its own. */
+#define ENGINE_WARN_WINDOW_MS 10000
+#define ENGINE_WARN_BURST 10
+/* STATUS= period when systemd runs no watchdog. */
+#define ENGINE_STATUS_MS 5000
 
 enum job_state {
     JOB_WORKING,   /* on the worker pool */
@@ -26,10 +38,22 @@ enum job_state {
 struct part;
 struct engine;
 
+/* One loaded configuration and its pipeline. The engine's current one and every job hold a
+ * reference (counted on the loop thread only), so after a reload the jobs in flight finish
+ * with the pipeline they started with, and it is freed when the last one is done. */
+struct engine_gen {
+    const struct conf *conf;     /* the live keys: [pipeline] limits, drain deadline */
+    const struct pipeline *pipe;
+    struct conf *owned_conf;     /* NULL when borrowed from engine_run's caller */
+    struct pipeline *owned_pipe; /* NULL when borrowed */
+    long refs;
+};
+
 /* One consumed message on its way through. */
 struct job {
     uv_work_t work;
     struct engine *e;
+    struct engine_gen *gen;     /* the pipeline it runs through: a reference */
     struct part *part;          /* NULL once abandoned (revoked, shutdown) */
     struct job *next;           /* in part's arrival order */
     rd_kafka_message_t *rkm;    /* owned: destroyed exactly once, in job_free */
@@ -51,16 +75,32 @@ struct part {
 
 struct engine {
     uv_loop_t loop;
-    const struct conf *conf;
-    const struct pipeline *pipe;
+    const struct conf *conf; /* start-up config: Kafka handles, topics, listener */
+    struct engine_gen *gen;  /* current config and pipeline, swapped by a reload */
+    const struct engine_reload *reload; /* NULL: SIGHUP is ignored */
+    uv_signal_t sighup;
+    uv_work_t reload_work;
+    int reloading;                      /* reload_work is queued */
+    int reload_rc;                      /* reload_work's result */
+    struct conf *reload_conf;           /* reload_work's result, new */
+    struct pipeline *reload_pipe;       /* reload_work's result, new */
+    struct errbuf reload_err;
     rd_kafka_t *consumer, *producer;
     rd_kafka_queue_t *cq, *pq;
     int cpipe[2], ppipe[2];
     uv_poll_t cpoll, ppoll;
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer, tick, finish_timer;
+    uv_timer_t notify_timer;     /* STATUS= and WATCHDOG=1, only under NOTIFY_SOCKET */
+    struct notify_health health; /* the watchdog's view of progress */
+    int watchdog;                /* systemd expects WATCHDOG=1 (WATCHDOG_USEC for us) */
+    struct http_server *http;    /* /metrics, /healthz, /readyz; NULL when listen is off */
     struct part *parts;
     long inflight_msgs, inflight_bytes;
+    int n_assigned; /* input partitions currently assigned */
+    /* Warnings one message (or one broker retry) can cause, each limited on its own. */
+    struct log_ratelimit warn_consume, warn_offset_store, warn_kafka;
+    int ready;      /* READY=1 was sent: local initialisation is done */
     int paused;
     int stopping, drain_expired, finish_scheduled, finished, fatal, retry_produce;
     int exit_code;
@@ -70,6 +110,65 @@ struct engine {
 static void engine_drain_producer(struct engine *e);
 static void engine_maybe_finish(struct engine *e);
 static void engine_shutdown(struct engine *e, const char *why);
+
+/* ---- configurations ---- */
+
+static void gen_unref(struct engine_gen *g)
+{
+    if (g == NULL || --g->refs > 0)
+        return;
+    pipeline_free(g->owned_pipe);
+    if (g->owned_conf != NULL) {
+        conf_free(g->owned_conf);
+        free(g->owned_conf);
+    }
+    free(g);
+}
+
+/* A generation holding one reference; takes ownership of owned_conf and owned_pipe (freed
+ * even on failure). NULL on ENOMEM. */
+static struct engine_gen *gen_new(const struct conf *conf, const struct pipeline *pipe,
+                                  struct conf *owned_conf, struct pipeline *owned_pipe)
+{
+    struct engine_gen *g = calloc(1, sizeof(*g));
+
+    if (g == NULL) {
+        pipeline_free(owned_pipe);
+        if (owned_conf != NULL) {
+            conf_free(owned_conf);
+            free(owned_conf);
+        }
+        return NULL;
+    }
+    *g = (struct engine_gen){conf, pipe, owned_conf, owned_pipe, 1};
+    return g;
+}
+
+/* ---- health and gauges ---- */
+
+/* /readyz: assigned, or waiting for an assignment with no fatal error; never while stopping. */
+static void engine_update_ready(struct engine *e)
+{
+    metrics_set_ready(e->ready && !e->stopping && (e->n_assigned > 0 || !e->fatal));
+}
+
+static void engine_update_inflight(const struct engine *e)
+{
+    metrics_set_inflight(e->inflight_msgs, e->inflight_bytes);
+}
+
+/* Refreshes the assigned-partition count and what depends on it. */
+static void engine_update_assignment(struct engine *e)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+
+    if (rd_kafka_assignment(e->consumer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        e->n_assigned = list->cnt;
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+    metrics_set_paused_partitions(e->paused || e->stopping ? e->n_assigned : 0);
+    engine_update_ready(e);
+}
 
 /* ---- partitions ---- */
 
@@ -104,6 +203,8 @@ static void engine_set_paused(struct engine *e, int pause)
         rd_kafka_pause_partitions(e->consumer, list);
     else
         rd_kafka_resume_partitions(e->consumer, list);
+    e->n_assigned = list->cnt;
+    metrics_set_paused_partitions(pause ? list->cnt : 0);
     rd_kafka_topic_partition_list_destroy(list);
 }
 
@@ -111,15 +212,15 @@ static void engine_check_backpressure(struct engine *e)
 {
     if (e->stopping)
         return;
-    if (!e->paused && (e->inflight_msgs >= e->conf->max_inflight_messages ||
-                       e->inflight_bytes >= e->conf->max_inflight_bytes)) {
+    if (!e->paused && (e->inflight_msgs >= e->gen->conf->max_inflight_messages ||
+                       e->inflight_bytes >= e->gen->conf->max_inflight_bytes)) {
         e->paused = 1;
         e->stats.pauses++;
         engine_set_paused(e, 1);
         log_debug("backpressure: paused at %ld messages, %ld bytes in flight", e->inflight_msgs,
                   e->inflight_bytes);
-    } else if (e->paused && e->inflight_msgs < e->conf->max_inflight_messages / 2 &&
-               e->inflight_bytes < e->conf->max_inflight_bytes / 2) {
+    } else if (e->paused && e->inflight_msgs < e->gen->conf->max_inflight_messages / 2 &&
+               e->inflight_bytes < e->gen->conf->max_inflight_bytes / 2) {
         e->paused = 0;
         engine_set_paused(e, 0);
         log_debug("backpressure: resumed at %ld messages, %ld bytes in flight", e->inflight_msgs,
@@ -137,7 +238,9 @@ static void job_free(struct job *job)
     e->inflight_bytes -= (long)job->bytes;
     rd_kafka_message_destroy(job->rkm);
     pipeline_result_fini(&job->res);
+    gen_unref(job->gen);
     free(job);
+    engine_update_inflight(e);
     engine_check_backpressure(e);
 }
 
@@ -193,7 +296,8 @@ static void part_advance(struct engine *e, struct part *p)
     rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = next_offset;
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(e->consumer, list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        log_warn("offset store %s[%" PRId32 "]@%" PRId64 ": %s", p->topic, p->partition,
+        log_warn_limited(&e->warn_offset_store, uv_now(&e->loop),
+                         "offset store %s[%" PRId32 "]@%" PRId64 ": %s", p->topic, p->partition,
                  next_offset, rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(list);
 }
@@ -293,7 +397,14 @@ static void job_work(uv_work_t *req)
     struct job *job = (struct job *)req;
     const rd_kafka_message_t *m = job->rkm;
 
-    pipeline_process(job->e->pipe, m->payload != NULL ? m->payload : "", m->len, NULL, &job->res);
+    const struct pipeline *pipe = job->gen->pipe;
+    struct pipeline_result *res = &job->res;
+
+    pipeline_process(pipe, m->payload != NULL ? m->payload : "", m->len, NULL, res);
+    /* The registry is lock-free for existing series: recorded here, off the loop. */
+    for (size_t i = 0; i < res->stages_run; i++)
+        metrics_on_stage(pipeline_stage_name(pipe, i), (double)res->stage_us[i] / 1e6,
+                         res->stage_failed && i + 1 == res->stages_run);
 }
 
 static void job_after_work(uv_work_t *req, int status)
@@ -319,7 +430,8 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
 
     if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            log_warn("consume: %s", rd_kafka_message_errstr(rkm));
+            log_warn_limited(&e->warn_consume, uv_now(&e->loop), "consume: %s",
+                             rd_kafka_message_errstr(rkm));
         rd_kafka_message_destroy(rkm);
         return;
     }
@@ -341,6 +453,8 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
         return;
     }
     job->e = e;
+    job->gen = e->gen;
+    e->gen->refs++;
     job->part = p;
     job->rkm = rkm;
     job->bytes = rkm->len;
@@ -355,6 +469,8 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
     e->inflight_msgs++;
     e->inflight_bytes += (long)job->bytes;
     e->stats.consumed++;
+    metrics_on_consume(job->bytes);
+    engine_update_inflight(e);
     uv_queue_work(&e->loop, &job->work, job_work, job_after_work);
     engine_check_backpressure(e);
 }
@@ -368,8 +484,11 @@ static void engine_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
 
     (void)rk;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
-            m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT && !e->fatal) {
+        int purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                     m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+        if (!purged)
+            metrics_on_delivery_error(rd_kafka_err2name(m->err));
+        if (!purged && !e->fatal) {
             log_err("delivery to %s failed after retries: %s (source %s[%" PRId32 "]@%" PRId64
                     "); committing the delivered prefix and stopping",
                     rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
@@ -386,10 +505,13 @@ static void engine_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
         engine_maybe_finish(e);
         return;
     }
-    if (job->dead_letter)
+    if (job->dead_letter) {
         e->stats.dead_lettered++;
-    else
+        metrics_on_deadletter(article_reason_name(job->res.reason));
+    } else {
         e->stats.enriched++;
+        metrics_on_produce();
+    }
     job->state = JOB_DELIVERED;
     if (job->part == NULL)
         job_free(job);
@@ -436,6 +558,7 @@ static void engine_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         log_err("rebalance: %s", rd_kafka_err2str(aerr));
     }
+    engine_update_assignment(e);
     engine_maybe_finish(e);
 }
 
@@ -454,11 +577,28 @@ static void engine_error_cb(rd_kafka_t *rk, int err, const char *reason, void *o
         }
         return;
     }
-    log_warn("%s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
+    log_warn_limited(&e->warn_kafka, uv_now(&e->loop), "%s: %s: %s", rd_kafka_name(rk),
+                     rd_kafka_err2name((rd_kafka_resp_err_t)err),
              reason);
 }
 
-/* librdkafka logs from its own threads; log_write is thread-safe. */
+/* Served by rd_kafka_consumer_poll on the loop thread (the consumer's main queue is forwarded
+ * to its consumer queue). metrics_update_from_rdkafka_stats swaps the lag gauges under the
+ * registry's locks, so the HTTP thread never renders a half-updated set. */
+static int engine_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    (void)opaque;
+    if (metrics_update_from_rdkafka_stats(json) != 0)
+        log_debug("librdkafka statistics: not parseable");
+    return 0; /* librdkafka frees json */
+}
+
+/* With log.queue, librdkafka queues its log lines on the handle's main queue instead of
+ * calling this from its own threads; the loop serves them with the other callbacks (the
+ * consumer's main queue is forwarded to its consumer queue). Its levels are syslog's, as
+ * ours are. */
 static void engine_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
@@ -552,12 +692,30 @@ static void engine_on_tick(uv_timer_t *t)
     engine_drain_consumer(e);
 }
 
+/* Periodic STATUS=, and WATCHDOG=1 while healthy: this runs on the loop, so a stuck loop
+ * sends nothing. */
+static void engine_on_notify_timer(uv_timer_t *t)
+{
+    struct engine *e = t->data;
+    char status[256];
+    size_t n = 0;
+
+    if (e->stopping)
+        n = (size_t)snprintf(status, sizeof(status), "stopping: ");
+    metrics_format_status(status + n, sizeof(status) - n);
+    notify_status("%s", status);
+    if (e->watchdog)
+        notify_watchdog_if_healthy(&e->health, uv_now(&e->loop), e->fatal,
+                                   e->stats.enriched + e->stats.dead_lettered,
+                                   metrics_consumer_lag_total());
+}
+
 static void engine_on_drain_timeout(uv_timer_t *t)
 {
     struct engine *e = t->data;
 
     log_warn("drain deadline of %ld ms reached with %ld message(s) in flight",
-             e->conf->drain_timeout_ms, e->inflight_msgs);
+             e->gen->conf->drain_timeout_ms, e->inflight_msgs);
     e->drain_expired = 1;
     engine_maybe_finish(e);
 }
@@ -573,19 +731,129 @@ static void engine_on_signal(uv_signal_t *h, int signum)
     engine_shutdown(e, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* ---- reload (SIGHUP) ---- */
+
+static int sections_equal(const struct conf_section *a, const struct conf_section *b)
+{
+    if (a->n_kv != b->n_kv)
+        return 0;
+    for (size_t i = 0; i < a->n_kv; i++) {
+        const char *v = conf_section_get(b, a->kv[i].key);
+        if (v == NULL || strcmp(v, a->kv[i].value) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int strs_equal(const char *a, const char *b)
+{
+    return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/* Logs every key of next that differs from the running handles' config cur and that only a
+ * restart applies. */
+static void engine_report_restart_keys(const struct conf *cur, const struct conf *next)
+{
+    int topics = cur->n_input_topics == next->n_input_topics;
+
+    for (size_t i = 0; topics && i < cur->n_input_topics; i++)
+        topics = strcmp(cur->input_topics[i], next->input_topics[i]) == 0;
+    const struct {
+        int same;
+        const char *key;
+    } keys[] = {
+        {strs_equal(cur->brokers, next->brokers), "[kafka] brokers"},
+        {topics, "[kafka] input_topics"},
+        {strs_equal(cur->output_topic, next->output_topic), "[kafka] output_topic"},
+        {strs_equal(cur->dlq_topic, next->dlq_topic), "[kafka] dlq_topic"},
+        {strs_equal(cur->group_id, next->group_id), "[kafka] group_id"},
+        {sections_equal(&cur->consumer, &next->consumer), "[kafka.consumer]"},
+        {sections_equal(&cur->producer, &next->producer), "[kafka.producer]"},
+        {cur->workers == next->workers, "[pipeline] workers"},
+        {strs_equal(cur->metrics_listen, next->metrics_listen), "[metrics] listen"},
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!keys[i].same)
+            log_warn("reload: %s changed: needs restart, not applied", keys[i].key);
+}
+
+/* On the worker pool: loading models may take a while and the loop must keep turning. */
+static void engine_reload_work(uv_work_t *req)
+{
+    struct engine *e = req->data;
+
+    errbuf_clear(&e->reload_err);
+    e->reload_conf = NULL;
+    e->reload_pipe = NULL;
+    e->reload_rc = e->reload->load(e->reload->arg, &e->reload_conf, &e->reload_pipe,
+                                   &e->reload_err);
+}
+
+static void engine_reload_after(uv_work_t *req, int status)
+{
+    struct engine *e = req->data;
+    struct engine_gen *next;
+
+    e->reloading = 0;
+    if (status != 0 || e->reload_rc != 0) {
+        log_err("reload failed, the running configuration stays: %s",
+                status != 0 ? uv_strerror(status) : e->reload_err.msg);
+        if (!e->stopping)
+            notify_ready();
+        return;
+    }
+    next = gen_new(e->reload_conf, e->reload_pipe, e->reload_conf, e->reload_pipe);
+    if (e->stopping || next == NULL) {
+        if (next != NULL)
+            gen_unref(next);
+        else
+            log_err("reload failed: out of memory");
+        return;
+    }
+    engine_report_restart_keys(e->conf, next->conf);
+    gen_unref(e->gen);
+    e->gen = next;
+    enum log_level level = log_set_conf_level(next->conf->log_level);
+    log_notice("reloaded %s: %zu stage(s), log level %s", next->conf->file,
+               pipeline_n_stages(next->pipe), log_level_name(level));
+    /* The in-flight limits may have moved. */
+    engine_check_backpressure(e);
+    notify_ready();
+}
+
+static void engine_on_sighup(uv_signal_t *h, int signum)
+{
+    struct engine *e = h->data;
+
+    (void)signum;
+    if (e->reload == NULL || e->stopping)
+        return;
+    if (e->reloading) {
+        log_warn("SIGHUP: a reload is already running");
+        return;
+    }
+    e->reloading = 1;
+    notify_reloading();
+    log_info("SIGHUP: reloading the configuration");
+    e->reload_work.data = e;
+    uv_queue_work(&e->loop, &e->reload_work, engine_reload_work, engine_reload_after);
+}
+
 static void engine_shutdown(struct engine *e, const char *why)
 {
     if (e->stopping)
         return;
     e->stopping = 1;
+    notify_stopping();
+    engine_update_ready(e);
     log_info("stopping (%s): %ld message(s) in flight, drain deadline %ld ms", why,
-             e->inflight_msgs, e->fatal ? 0L : e->conf->drain_timeout_ms);
+             e->inflight_msgs, e->fatal ? 0L : e->gen->conf->drain_timeout_ms);
     engine_set_paused(e, 1);
     if (e->fatal)
         e->drain_expired = 1;
     else
         uv_timer_start(&e->drain_timer, engine_on_drain_timeout,
-                       (uint64_t)e->conf->drain_timeout_ms, 0);
+                       (uint64_t)e->gen->conf->drain_timeout_ms, 0);
     engine_maybe_finish(e);
 }
 
@@ -606,6 +874,7 @@ static void engine_finish(struct engine *e)
      * process at once even there. */
     uv_signal_stop(&e->sigterm);
     uv_signal_stop(&e->sigint);
+    uv_signal_stop(&e->sighup);
     /* Delivery reports served by the flush store their offsets as usual. After a fatal
      * error only briefly: what is still delivered shortens the replay after the restart. */
     err = rd_kafka_flush(e->producer, e->fatal ? 2000 : 5000);
@@ -629,9 +898,11 @@ static void engine_finish(struct engine *e)
     uv_close((uv_handle_t *)&e->ppoll, engine_close_cb);
     uv_close((uv_handle_t *)&e->sigterm, engine_close_cb);
     uv_close((uv_handle_t *)&e->sigint, engine_close_cb);
+    uv_close((uv_handle_t *)&e->sighup, engine_close_cb);
     uv_close((uv_handle_t *)&e->drain_timer, engine_close_cb);
     uv_close((uv_handle_t *)&e->tick, engine_close_cb);
     uv_close((uv_handle_t *)&e->finish_timer, engine_close_cb);
+    uv_close((uv_handle_t *)&e->notify_timer, engine_close_cb);
 }
 
 static int engine_drained(const struct engine *e)
@@ -690,6 +961,9 @@ static rd_kafka_conf_t *engine_kafka_conf(struct engine *e, const struct conf_se
     for (size_t i = 0; i < extra->n_kv; i++)
         if (engine_conf_set(kc, extra->kv[i].key, extra->kv[i].value) != 0)
             goto fail;
+    /* After the pass-through properties, so the loop always serves the log lines. */
+    if (engine_conf_set(kc, "log.queue", "true") != 0)
+        goto fail;
     return kc;
 fail:
     rd_kafka_conf_destroy(kc);
@@ -722,7 +996,11 @@ static int engine_open_kafka(struct engine *e)
     if ((kc = engine_kafka_conf(e, &e->conf->consumer)) == NULL)
         return -EINVAL;
     rd_kafka_conf_set_rebalance_cb(kc, engine_rebalance_cb);
-    if (engine_conf_set(kc, "group.id", e->conf->group_id) != 0 ||
+    /* Consumer lag comes from the statistics; 5 s unless [kafka.consumer] sets it. */
+    rd_kafka_conf_set_stats_cb(kc, engine_stats_cb);
+    if ((conf_section_get(&e->conf->consumer, "statistics.interval.ms") == NULL &&
+         engine_conf_set(kc, "statistics.interval.ms", "5000") != 0) ||
+        engine_conf_set(kc, "group.id", e->conf->group_id) != 0 ||
         engine_conf_set(kc, "enable.auto.offset.store", "false") != 0 ||
         engine_conf_set(kc, "partition.assignment.strategy", "cooperative-sticky") != 0 ||
         (e->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr))) == NULL) {
@@ -731,6 +1009,9 @@ static int engine_open_kafka(struct engine *e)
         rd_kafka_conf_destroy(kc);
         return -EINVAL;
     }
+    /* NULL: the main queue, served by the loop like the rest. */
+    rd_kafka_set_log_queue(e->producer, NULL);
+    rd_kafka_set_log_queue(e->consumer, NULL);
     rd_kafka_poll_set_consumer(e->consumer);
     e->cq = rd_kafka_queue_get_consumer(e->consumer);
     e->pq = rd_kafka_queue_get_main(e->producer);
@@ -755,7 +1036,39 @@ static int engine_open_kafka(struct engine *e)
     return 0;
 }
 
-int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engine_stats *stats)
+/* Starts the metrics and health listener unless [metrics] listen is empty. */
+static int engine_start_http(struct engine *e)
+{
+    struct errbuf err = {{0}};
+
+    if (e->conf->metrics_listen == NULL || e->conf->metrics_listen[0] == '\0')
+        return 0;
+    if ((e->http = http_server_start(e->conf->metrics_listen, &err)) == NULL) {
+        log_err("%s", err.msg);
+        return -EADDRNOTAVAIL;
+    }
+    log_info("serving /metrics, /healthz and /readyz on %s (port %u)", e->conf->metrics_listen,
+             http_server_port(e->http));
+    return 0;
+}
+
+/* STATUS= every ENGINE_STATUS_MS, or every half watchdog interval with WATCHDOG=1 too. */
+static void engine_start_notify(struct engine *e)
+{
+    uint64_t usec = notify_watchdog_usec(), period = ENGINE_STATUS_MS;
+
+    if (getenv("NOTIFY_SOCKET") == NULL)
+        return;
+    if (usec > 0) {
+        e->watchdog = 1;
+        period = usec / 2000 > 0 ? usec / 2000 : 1;
+        e->health.stall_ms = usec / 1000 > ENGINE_STALL_MS ? usec / 1000 : ENGINE_STALL_MS;
+    }
+    uv_timer_start(&e->notify_timer, engine_on_notify_timer, 0, period);
+}
+
+int engine_run(const struct conf *conf, const struct pipeline *pipe,
+               const struct engine_reload *reload, struct engine_stats *stats)
 {
     struct engine *e = calloc(1, sizeof(*e));
     int rc, exit_code;
@@ -765,10 +1078,18 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
         return 1;
     }
     e->conf = conf;
-    e->pipe = pipe;
+    e->reload = reload;
+    e->warn_consume = e->warn_offset_store = e->warn_kafka =
+        (struct log_ratelimit)LOG_RATELIMIT_INIT(ENGINE_WARN_WINDOW_MS, ENGINE_WARN_BURST);
+    if ((e->gen = gen_new(conf, pipe, NULL, NULL)) == NULL) {
+        log_err("out of memory");
+        free(e);
+        return 1;
+    }
     e->cpipe[0] = e->cpipe[1] = e->ppipe[0] = e->ppipe[1] = -1;
     if ((rc = uv_loop_init(&e->loop)) != 0) {
         log_err("uv_loop_init: %s", uv_strerror(rc));
+        gen_unref(e->gen);
         free(e);
         return 1;
     }
@@ -776,24 +1097,37 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
         exit_code = 1;
         goto out_kafka;
     }
+    if (engine_start_http(e) != 0) {
+        exit_code = 1;
+        goto out_kafka;
+    }
     uv_poll_init(&e->loop, &e->cpoll, e->cpipe[0]);
     uv_poll_init(&e->loop, &e->ppoll, e->ppipe[0]);
     uv_signal_init(&e->loop, &e->sigterm);
     uv_signal_init(&e->loop, &e->sigint);
+    uv_signal_init(&e->loop, &e->sighup);
     uv_timer_init(&e->loop, &e->drain_timer);
     uv_timer_init(&e->loop, &e->tick);
     uv_timer_init(&e->loop, &e->finish_timer);
-    e->cpoll.data = e->ppoll.data = e->sigterm.data = e->sigint.data = e;
-    e->drain_timer.data = e->tick.data = e->finish_timer.data = e;
+    uv_timer_init(&e->loop, &e->notify_timer);
+    e->cpoll.data = e->ppoll.data = e->sigterm.data = e->sigint.data = e->sighup.data = e;
+    e->drain_timer.data = e->tick.data = e->finish_timer.data = e->notify_timer.data = e;
     uv_poll_start(&e->cpoll, UV_READABLE, engine_on_consumer_fd);
     uv_poll_start(&e->ppoll, UV_READABLE, engine_on_producer_fd);
     uv_signal_start(&e->sigterm, engine_on_signal, SIGTERM);
     uv_signal_start(&e->sigint, engine_on_signal, SIGINT);
+    uv_signal_start(&e->sighup, engine_on_sighup, SIGHUP);
     uv_timer_start(&e->tick, engine_on_tick, 500, 500);
     log_info("running: brokers %s, %zu input topic(s) from %s, output %s, dead letters %s, "
              "group %s, %zu stage(s)",
              conf->brokers, conf->n_input_topics, conf->input_topics[0], conf->output_topic,
              conf->dlq_topic, conf->group_id, pipeline_n_stages(pipe));
+    /* Local initialisation is done (Kafka handles, listener); the first assignment may take
+     * a while and is not waited for. */
+    e->ready = 1;
+    engine_update_assignment(e);
+    notify_ready();
+    engine_start_notify(e);
     /* Anything queued before the io events were enabled would not wake the loop. */
     engine_drain_consumer(e);
     engine_drain_producer(e);
@@ -814,6 +1148,8 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engi
 out_kafka:
     uv_loop_close(&e->loop);
 out:
+    http_server_stop(e->http);
+    metrics_set_ready(false);
     if (e->cq != NULL)
         rd_kafka_queue_destroy(e->cq);
     if (e->pq != NULL)
@@ -828,6 +1164,7 @@ out:
         if (e->ppipe[i] >= 0)
             close(e->ppipe[i]);
     }
+    gen_unref(e->gen);
     free(e);
     return exit_code;
 }

@@ -15,10 +15,23 @@ struct engine_stats {
     unsigned long pauses;        /* times the partitions were paused for backpressure */
 };
 
+/* How SIGHUP reloads: load() runs on a worker thread and returns 0 with a new config in
+ * *conf (allocated; the engine frees it with conf_free and free) and a new pipeline in *pipe
+ * (freed with pipeline_free), or -errno with the reason in err. */
+struct engine_reload {
+    int (*load)(void *arg, struct conf **conf, struct pipeline **pipe, struct errbuf *err);
+    void *arg; /* borrowed, passed to load */
+};
+
 /* Runs the daemon until SIGTERM/SIGINT (exit status 0) or a fatal Kafka error such as a
  * delivery failure after retries (exit status 1). conf and pipe are borrowed and must outlive
- * the call. Blocks; installs its own signal handlers. Fills stats when not NULL. Returns the
- * process exit status. */
-int engine_run(const struct conf *conf, const struct pipeline *pipe, struct engine_stats *stats);
+ * the call. On SIGHUP, when reload is not NULL, a new config and pipeline are loaded and
+ * swapped in for the messages consumed from then on; in-flight ones finish with the
+ * pipeline they started with. Keys that need new Kafka handles ([kafka*], [pipeline]
+ * workers, [metrics] listen) keep their start-up values and are logged as needing a
+ * restart; a reload that fails keeps the running config. Blocks; installs its own signal
+ * handlers. Fills stats when not NULL. Returns the process exit status. */
+int engine_run(const struct conf *conf, const struct pipeline *pipe,
+               const struct engine_reload *reload, struct engine_stats *stats);
 
 #endif

@@ -566,9 +566,14 @@ int metrics_update_from_rdkafka_stats(const char *json)
     json_object_foreach(topics, tname, topic) {
         parts = json_object_get(topic, "partitions");
         json_object_foreach(parts, pname, part) {
-            json_t *lag = json_object_get(part, "consumer_lag");
+            /* The lag behind the stored offset (the delivered prefix) is current; the one
+             * behind the committed offset trails it by the commit interval and is unknown
+             * until a group's first commit. */
+            json_t *lag = json_object_get(part, "consumer_lag_stored");
+            if (!json_is_integer(lag) || json_integer_value(lag) < 0)
+                lag = json_object_get(part, "consumer_lag");
             /* Partition -1 is librdkafka's internal unassigned queue; lag -1 means unknown
-             * (not assigned or no committed offset yet). */
+             * (not assigned or no offset yet). */
             if (strcmp(pname, "-1") == 0 || !json_is_integer(lag) || json_integer_value(lag) < 0)
                 continue;
             struct series *s = series_get(m, tname, pname, true);
@@ -591,26 +596,35 @@ int metrics_update_from_rdkafka_stats(const char *json)
     return 0;
 }
 
-char *metrics_format_status(char *buf, size_t size)
+int64_t metrics_consumer_lag_total(void)
 {
     struct metric *lag;
-    uint64_t dead = 0;
-    int64_t total_lag = 0;
+    int64_t total = -1;
     size_t n;
 
     metrics_default();
-    lag = std_metrics.lag;
+    if ((lag = std_metrics.lag) == NULL)
+        return -1;
+    n = atomic_load(&lag->n);
+    for (size_t i = 0; i <= lag->capacity; i++) {
+        if ((i < n || i == lag->capacity) && atomic_load(&lag->series[i].live))
+            total = (total < 0 ? 0 : total) + atomic_load(&lag->series[i].gauge);
+    }
+    return total;
+}
+
+char *metrics_format_status(char *buf, size_t size)
+{
+    uint64_t dead = 0;
+    int64_t total_lag = metrics_consumer_lag_total();
+    size_t n;
+
+    metrics_default();
     if (std_metrics.deadlettered != NULL) {
         n = atomic_load(&std_metrics.deadlettered->n);
         for (size_t i = 0; i <= std_metrics.deadlettered->capacity; i++)
             if (i < n || i == std_metrics.deadlettered->capacity)
                 dead += atomic_load(&std_metrics.deadlettered->series[i].count);
-    }
-    if (lag != NULL) {
-        n = atomic_load(&lag->n);
-        for (size_t i = 0; i <= lag->capacity; i++)
-            if ((i < n || i == lag->capacity) && atomic_load(&lag->series[i].live))
-                total_lag += atomic_load(&lag->series[i].gauge);
     }
     snprintf(buf, size,
              "consumed %llu, produced %llu, dead-lettered %llu, in flight %lld (%lld bytes), "
@@ -620,6 +634,7 @@ char *metrics_format_status(char *buf, size_t size)
              (unsigned long long)dead,
              (long long)metrics_gauge_get(std_metrics.inflight_messages, NULL, NULL),
              (long long)metrics_gauge_get(std_metrics.inflight_bytes, NULL, NULL),
-             (long long)metrics_gauge_get(std_metrics.paused, NULL, NULL), (long long)total_lag);
+             (long long)metrics_gauge_get(std_metrics.paused, NULL, NULL),
+             (long long)(total_lag < 0 ? 0 : total_lag));
     return buf;
 }

@@ -100,10 +100,14 @@ void metrics_set_ready(bool ready);
 bool metrics_ready(void);
 
 /* Replaces the consumer lag gauges from a librdkafka statistics JSON document (the
- * stats_cb argument, borrowed): one series per topic and partition with consumer_lag >= 0;
+ * stats_cb argument, borrowed): one series per topic and partition whose lag is known, behind
+ * the stored offset (consumer_lag_stored) where known, else behind the committed one;
  * partitions that vanished from the stats are dropped. Returns 0, or -EINVAL when json does
  * not parse (the gauges are then left as they were). */
 int metrics_update_from_rdkafka_stats(const char *json);
+
+/* The sum of the consumer lag gauges, or -1 when no partition's lag is known. */
+int64_t metrics_consumer_lag_total(void);
 
 /* Formats a one-line summary of the standard metrics into buf (size bytes, NUL-terminated,
  * truncated to fit) for sd_notify's STATUS=, e.g. "consumed 120, produced 117, dead-lettered

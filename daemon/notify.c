@@ -39,7 +39,9 @@ int notify_send(const char *msg)
     addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen +
                           (path[0] == '@' ? 0 : 1));
 
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    /* Non-blocking: the daemon calls this from its loop, which must not wait on a reader
+     * that has fallen behind (a full queue drops this message with -EAGAIN instead). */
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;
     n = sendto(fd, msg, mlen, MSG_NOSIGNAL, (const struct sockaddr *)&addr, addrlen);

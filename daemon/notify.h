@@ -10,6 +10,7 @@
  * an abstract socket when it starts with '@'). Without NOTIFY_SOCKET they do nothing and
  * return 0. They return 0 on success or -errno when the socket cannot be reached; the daemon
  * ignores failures (systemd kills a Type=notify service that never reports READY anyway).
+ * Sending never blocks: when the receiver's queue is full the message is dropped (-EAGAIN).
  * Safe to call from any thread: each call opens, sends on and closes its own socket.
  */
 

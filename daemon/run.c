@@ -40,8 +40,17 @@ static void run_usage(FILE *out, const char *cmd)
             RUN_DEFAULT_CONF);
 }
 
-/* Loads the config and applies the command-line overrides. Returns 0, 64 or 78. */
-static int run_load(int argc, char **argv, const char *cmd, struct conf *conf)
+/* Where the config comes from: the file and the command-line overrides, kept for reloads. */
+struct run_source {
+    const char *path; /* borrowed from argv or the default */
+    struct run_override {
+        const char *section, *key, *value;
+    } overrides[8];
+    size_t n_over;
+};
+
+/* Parses the command line into src. Returns 0, -1 after --help, or 64. */
+static int run_args(int argc, char **argv, const char *cmd, struct run_source *src)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},
@@ -50,19 +59,15 @@ static int run_load(int argc, char **argv, const char *cmd, struct conf *conf)
         {"stages", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct run_override {
-        const char *section, *key, *value;
-    } overrides[8];
-    size_t n_over = 0;
-    const char *path = RUN_DEFAULT_CONF;
-    struct errbuf err = {{0}};
     int c;
 
+    memset(src, 0, sizeof(*src));
+    src->path = RUN_DEFAULT_CONF;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         const char *key = NULL, *section = "kafka";
         switch (c) {
-        case 'c': path = optarg; continue;
+        case 'c': src->path = optarg; continue;
         case 'b': key = "brokers"; break;
         case 'i': key = "input_topics"; break;
         case 'o': key = "output_topic"; break;
@@ -77,37 +82,53 @@ static int run_load(int argc, char **argv, const char *cmd, struct conf *conf)
         case 'h': run_usage(stdout, cmd); return -1;
         default: run_usage(stderr, cmd); return 64;
         }
-        if (n_over < sizeof(overrides) / sizeof(overrides[0]))
-            overrides[n_over++] = (struct run_override){section, key, optarg};
+        if (src->n_over < sizeof(src->overrides) / sizeof(src->overrides[0]))
+            src->overrides[src->n_over++] = (struct run_override){section, key, optarg};
     }
     if (optind < argc) {
         run_usage(stderr, cmd);
         return 64;
     }
-    if (conf_init(conf) != 0) {
-        fprintf(stderr, "enrichd %s: out of memory\n", cmd);
-        return 71;
-    }
-    if (conf_load(conf, path, &err) != 0) {
-        fprintf(stderr, "enrichd %s: %s\n", cmd, err.msg);
-        return CONF_EXIT_CONFIG;
-    }
-    for (size_t i = 0; i < n_over; i++) {
-        if (conf_set(conf, overrides[i].section, overrides[i].key, overrides[i].value, 0, &err) !=
-            0) {
-            fprintf(stderr, "enrichd %s: %s\n", cmd, err.msg);
-            return CONF_EXIT_CONFIG;
-        }
-    }
     return 0;
 }
 
-/* Builds the pipeline the config names. Returns NULL with the reason printed. */
-static struct pipeline *run_pipeline(const struct conf *conf, const char *cmd)
+/* Loads src's file into conf and applies the overrides. Returns 0, 71 or 78 with the reason
+ * in err. */
+static int run_conf(const struct run_source *src, struct conf *conf, struct errbuf *err)
+{
+    if (conf_init(conf) != 0) {
+        errbuf_set(err, -ENOMEM, "out of memory");
+        return 71;
+    }
+    if (conf_load(conf, src->path, err) != 0)
+        return CONF_EXIT_CONFIG;
+    for (size_t i = 0; i < src->n_over; i++)
+        if (conf_set(conf, src->overrides[i].section, src->overrides[i].key,
+                     src->overrides[i].value, 0, err) != 0)
+            return CONF_EXIT_CONFIG;
+    return 0;
+}
+
+/* Parses the command line and loads the config. Returns 0, -1 after --help, 64, 71 or 78,
+ * with the reason printed. */
+static int run_load(int argc, char **argv, const char *cmd, struct run_source *src,
+                    struct conf *conf)
+{
+    struct errbuf err = {{0}};
+    int rc;
+
+    if ((rc = run_args(argc, argv, cmd, src)) != 0)
+        return rc;
+    if ((rc = run_conf(src, conf, &err)) != 0)
+        fprintf(stderr, "enrichd %s: %s\n", cmd, err.msg);
+    return rc;
+}
+
+/* Builds the pipeline the config names. Returns NULL with the reason in err. */
+static struct pipeline *run_pipeline(const struct conf *conf, struct errbuf *err)
 {
     const char *names[RUN_MAX_STAGES];
     size_t n = 0;
-    struct errbuf err = {{0}};
     struct pipeline_options opts = {
         .max_bytes = (size_t)conf->max_message_bytes,
         .id_field = conf->id_field,
@@ -129,29 +150,51 @@ static struct pipeline *run_pipeline(const struct conf *conf, const char *cmd)
     for (size_t i = 0; i < conf->n_stage_sections; i++) {
         const struct conf_section *s = &conf->stage_sections[i];
         if (stage_find(s->name + 6) == NULL) {
-            fprintf(stderr, "enrichd %s: %s:%d: [%s] %s: unknown stage\n", cmd, conf->file,
-                    s->n_kv > 0 ? s->kv[0].line : 0, s->name, s->n_kv > 0 ? s->kv[0].key : "");
+            errbuf_set(err, -EINVAL, "%s:%d: [%s] %s: unknown stage", conf->file,
+                       s->n_kv > 0 ? s->kv[0].line : 0, s->name, s->n_kv > 0 ? s->kv[0].key : "");
             return NULL;
         }
     }
-    p = pipeline_new(names, n, conf->stage_sections, conf->n_stage_sections, &opts, &err);
+    struct errbuf serr = {{0}};
+    p = pipeline_new(names, n, conf->stage_sections, conf->n_stage_sections, &opts, &serr);
     if (p == NULL)
-        fprintf(stderr, "enrichd %s: %s: [pipeline] stages: %s\n", cmd, conf->file, err.msg);
+        errbuf_set(err, -EINVAL, "%s: [pipeline] stages: %s", conf->file, serr.msg);
     return p;
+}
+
+/* The engine's reload (SIGHUP, on a worker thread): the same file and overrides again. */
+static int run_reload(void *arg, struct conf **conf_out, struct pipeline **pipe_out,
+                      struct errbuf *err)
+{
+    const struct run_source *src = arg;
+    struct conf *conf = calloc(1, sizeof(*conf));
+
+    if (conf == NULL)
+        return errbuf_set(err, -ENOMEM, "out of memory");
+    if (run_conf(src, conf, err) != 0 || (*pipe_out = run_pipeline(conf, err)) == NULL) {
+        conf_free(conf);
+        free(conf);
+        return -EINVAL;
+    }
+    *conf_out = conf;
+    return 0;
 }
 
 int cmd_check(int argc, char **argv)
 {
+    struct run_source src;
     struct conf conf;
     struct pipeline *p;
+    struct errbuf err = {{0}};
     int rc;
 
     memset(&conf, 0, sizeof(conf));
-    if ((rc = run_load(argc, argv, "check", &conf)) != 0) {
+    if ((rc = run_load(argc, argv, "check", &src, &conf)) != 0) {
         conf_free(&conf);
         return rc < 0 ? 0 : rc;
     }
-    if ((p = run_pipeline(&conf, "check")) == NULL) {
+    if ((p = run_pipeline(&conf, &err)) == NULL) {
+        fprintf(stderr, "enrichd check: %s\n", err.msg);
         conf_free(&conf);
         return CONF_EXIT_CONFIG;
     }
@@ -163,19 +206,24 @@ int cmd_check(int argc, char **argv)
 
 int cmd_run(int argc, char **argv)
 {
+    struct run_source src;
+    struct engine_reload reload = {run_reload, &src};
     struct conf conf;
     struct pipeline *p;
+    struct errbuf err = {{0}};
     char threads[24];
     long workers;
     int rc;
 
     log_init();
     memset(&conf, 0, sizeof(conf));
-    if ((rc = run_load(argc, argv, "run", &conf)) != 0) {
+    if ((rc = run_load(argc, argv, "run", &src, &conf)) != 0) {
         conf_free(&conf);
         return rc < 0 ? 0 : rc;
     }
-    if ((p = run_pipeline(&conf, "run")) == NULL) {
+    log_set_conf_level(conf.log_level);
+    if ((p = run_pipeline(&conf, &err)) == NULL) {
+        fprintf(stderr, "enrichd run: %s\n", err.msg);
         conf_free(&conf);
         return CONF_EXIT_CONFIG;
     }
@@ -183,7 +231,7 @@ int cmd_run(int argc, char **argv)
     workers = conf.workers > 0 ? conf.workers : sysconf(_SC_NPROCESSORS_ONLN);
     snprintf(threads, sizeof(threads), "%ld", workers > 0 ? workers : 1);
     setenv("UV_THREADPOOL_SIZE", threads, 1);
-    rc = engine_run(&conf, p, NULL);
+    rc = engine_run(&conf, p, &reload, NULL);
     pipeline_free(p);
     conf_free(&conf);
     return rc;

@@ -268,9 +268,12 @@ static int run_stages(const struct pipeline *p, struct doc *doc, struct pipeline
         int rc = p->stages[i].ops->process(p->stages[i].ctx, doc, &serr);
         uint64_t dt = now_us() - t0;
 
-        if (i < sizeof(res->stage_us) / sizeof(res->stage_us[0]))
+        if (i < sizeof(res->stage_us) / sizeof(res->stage_us[0])) {
             res->stage_us[i] = dt;
+            res->stages_run = i + 1;
+        }
         if (rc != 0) {
+            res->stage_failed = 1;
             json_decref(timing);
             if (rc == -ENOMEM)
                 return reject(res, ARTICLE_NO_MEMORY, "%s: out of memory", p->stages[i].ops->name);

@@ -63,6 +63,8 @@ struct pipeline_result {
     size_t out_len;
     char *id;                   /* new: the article id (input's or derived), NULL if unknown */
     uint64_t stage_us[8];       /* per stage wall time, microseconds, in pipeline order */
+    size_t stages_run;          /* stages that ran (stage_us[0..stages_run), up to 8) */
+    int stage_failed;           /* the last stage that ran returned an error */
 };
 
 /* Enriches one input value buf[0..len) (borrowed). lang_hint (may be NULL) overrides the

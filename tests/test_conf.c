@@ -299,6 +299,49 @@ Test(conf, names_the_line_of_an_overlong_line)
     cr_assert_eq(load_text(&c, text, &err), -EINVAL);
     cr_assert(strncmp(err.msg, conf_path, strlen(conf_path)) == 0 &&
                   strncmp(err.msg + strlen(conf_path), ":3: ", 4) == 0,
+
+Test(conf, takes_a_metrics_listen_address_or_off_and_rejects_names)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_str_eq(c.metrics_listen, "127.0.0.1:9464");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[metrics]\nlisten = [::1]:9100\n", &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.metrics_listen, "[::1]:9100");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[metrics]\nlisten = off\n", &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.metrics_listen, "");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[metrics]\nlisten =\n", &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.metrics_listen, "");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[metrics]\nlisten = localhost:9464\n", &err), -EINVAL);
+    cr_assert(strstr(err.msg, ":2: [metrics] listen: host: not an IPv4 address") != NULL, "%s",
+              err.msg);
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[metrics]\nlisten = 127.0.0.1:70000\n", &err), -EINVAL);
+    cr_assert(strstr(err.msg, "[metrics] listen: port") != NULL, "%s", err.msg);
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[metrics]\nlisten = 9464\n", &err), -EINVAL);
+    conf_free(&c);
+}
+
+Test(conf, takes_a_log_level_name)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_str_eq(c.log_level, "info");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[log]\nlevel = Debug\n", &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.log_level, "Debug");
+    conf_free(&c);
+    cr_assert_eq(load_text(&c, "[log]\nlevel = verbose\n", &err), -EINVAL);
+    cr_assert(strstr(err.msg, ":2: [log] level: must be err, warning, notice, info or debug") !=
+                  NULL,
               "%s", err.msg);
     conf_free(&c);
 }
