@@ -299,6 +299,9 @@ Test(conf, names_the_line_of_an_overlong_line)
     cr_assert_eq(load_text(&c, text, &err), -EINVAL);
     cr_assert(strncmp(err.msg, conf_path, strlen(conf_path)) == 0 &&
                   strncmp(err.msg + strlen(conf_path), ":3: ", 4) == 0,
+              "%s", err.msg);
+    conf_free(&c);
+}
 
 Test(conf, takes_a_metrics_listen_address_or_off_and_rejects_names)
 {
