@@ -22,22 +22,30 @@ enum conf_type {
 struct conf_key_def {
     struct conf_key_info info;
     enum conf_type type;
-    size_t offset;  /* of the member in struct conf */
+    size_t offset;       /* of the member in struct conf */
     size_t count_offset; /* CONF_LIST: of the size_t count */
-    long min, max;  /* CONF_INT */
-    int size;       /* CONF_INT: accepts k, M, G suffixes */
-    int empty_ok;   /* CONF_LIST: an empty value means an empty list; CONF_STRING: allowed */
+    long min, max;       /* CONF_INT */
+    int size;            /* CONF_INT: accepts k, M, G suffixes */
+    int empty_ok;        /* CONF_LIST: an empty value means an empty list; CONF_STRING: allowed */
 };
 
-#define STR(sec, name, member, def, help)                                                        \
-    {{sec, name, def, help}, CONF_STRING, offsetof(struct conf, member), 0, 0, 0, 0, 0}
-#define LIST(sec, name, member, count, def, empty_ok, help)                                      \
-    {{sec, name, def, help}, CONF_LIST, offsetof(struct conf, member),                          \
-     offsetof(struct conf, count), 0, 0, 0, empty_ok}
-#define INT(sec, name, member, def, lo, hi, size, help)                                          \
-    {{sec, name, def, help}, CONF_INT, offsetof(struct conf, member), 0, lo, hi, size, 0}
-#define BOOL(sec, name, member, def, help)                                                       \
-    {{sec, name, def, help}, CONF_BOOL, offsetof(struct conf, member), 0, 0, 1, 0, 0}
+#define STR(sec, name, member, def, help)                                                          \
+    {                                                                                              \
+        {sec, name, def, help}, CONF_STRING, offsetof(struct conf, member), 0, 0, 0, 0, 0          \
+    }
+#define LIST(sec, name, member, count, def, empty_ok, help)                                        \
+    {                                                                                              \
+        {sec, name, def, help}, CONF_LIST, offsetof(struct conf, member),                          \
+            offsetof(struct conf, count), 0, 0, 0, empty_ok                                        \
+    }
+#define INT(sec, name, member, def, lo, hi, size, help)                                            \
+    {                                                                                              \
+        {sec, name, def, help}, CONF_INT, offsetof(struct conf, member), 0, lo, hi, size, 0        \
+    }
+#define BOOL(sec, name, member, def, help)                                                         \
+    {                                                                                              \
+        {sec, name, def, help}, CONF_BOOL, offsetof(struct conf, member), 0, 0, 1, 0, 0            \
+    }
 
 /* Every key of enrichd.conf except the pass-through and [stage.NAME] sections. */
 static const struct conf_key_def conf_keys[] = {
@@ -77,16 +85,22 @@ static const struct conf_key_def conf_keys[] = {
     {{"metrics", "listen", "127.0.0.1:9464",
       "HOST:PORT of the /metrics, /healthz and /readyz listener (IPv4 or [IPv6]); empty or "
       "off disables it"},
-     CONF_STRING, offsetof(struct conf, metrics_listen), 0, 0, 0, 0, 1},
+     CONF_STRING,
+     offsetof(struct conf, metrics_listen),
+     0,
+     0,
+     0,
+     0,
+     1},
 };
 #define CONF_N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
 /* librdkafka properties that enrichd sets itself; setting them would break its guarantees. */
 static const char *const conf_managed_consumer[] = {
-    "bootstrap.servers", "metadata.broker.list", "group.id", "enable.auto.offset.store",
-    "partition.assignment.strategy", NULL};
-static const char *const conf_managed_producer[] = {
-    "bootstrap.servers", "metadata.broker.list", "enable.idempotence", NULL};
+    "bootstrap.servers",        "metadata.broker.list",          "group.id",
+    "enable.auto.offset.store", "partition.assignment.strategy", NULL};
+static const char *const conf_managed_producer[] = {"bootstrap.servers", "metadata.broker.list",
+                                                    "enable.idempotence", NULL};
 
 const struct conf_key_info *conf_key(size_t i)
 {
@@ -201,10 +215,23 @@ static int conf_parse_int(const char *value, int size, long lo, long hi, long *o
     }
     if (size && *end != '\0' && end[1] == '\0') {
         switch (*end) {
-        case 'k': case 'K': mult = 1024L; end++; break;
-        case 'm': case 'M': mult = 1024L * 1024; end++; break;
-        case 'g': case 'G': mult = 1024L * 1024 * 1024; end++; break;
-        default: break;
+        case 'k':
+        case 'K':
+            mult = 1024L;
+            end++;
+            break;
+        case 'm':
+        case 'M':
+            mult = 1024L * 1024;
+            end++;
+            break;
+        case 'g':
+        case 'G':
+            mult = 1024L * 1024 * 1024;
+            end++;
+            break;
+        default:
+            break;
         }
     }
     if (*end != '\0') {
@@ -294,8 +321,8 @@ static int conf_check_log_level(const char *value, const char **reason)
     return -EINVAL;
 }
 
-static int conf_set_known(struct conf *c, const struct conf_key_def *k, const char *value,
-                          int line, struct errbuf *err)
+static int conf_set_known(struct conf *c, const struct conf_key_def *k, const char *value, int line,
+                          struct errbuf *err)
 {
     char *base = (char *)c;
     const char *reason = NULL;
@@ -422,11 +449,11 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
              struct errbuf *err)
 {
     if (strcmp(section, "kafka.consumer") == 0)
-        return conf_set_rdkafka(c, &c->consumer, conf_managed_consumer, section, key, value,
-                                line, err);
+        return conf_set_rdkafka(c, &c->consumer, conf_managed_consumer, section, key, value, line,
+                                err);
     if (strcmp(section, "kafka.producer") == 0)
-        return conf_set_rdkafka(c, &c->producer, conf_managed_producer, section, key, value,
-                                line, err);
+        return conf_set_rdkafka(c, &c->producer, conf_managed_producer, section, key, value, line,
+                                err);
     if (strncmp(section, "stage.", 6) == 0) {
         struct conf_section *s;
         if (section[6] == '\0')
@@ -513,7 +540,8 @@ static int conf_seen_before(struct conf_parse *p, const char *section, const cha
     char *entry, **grown;
 
     for (size_t i = 0; i < p->n_seen; i++)
-        if (strcmp(p->seen[i], section) == 0 && strcmp(p->seen[i] + strlen(p->seen[i]) + 1, key) == 0)
+        if (strcmp(p->seen[i], section) == 0 &&
+            strcmp(p->seen[i] + strlen(p->seen[i]) + 1, key) == 0)
             return 1;
     if ((entry = malloc(ls + lk + 2)) == NULL)
         return -ENOMEM;
@@ -548,8 +576,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
         return 1;
     }
     if ((r = conf_seen_before(p, section, name)) != 0) {
-        conf_fail(p->c, p->err, p->line, section, name,
-                  r > 0 ? "set twice" : "out of memory");
+        conf_fail(p->c, p->err, p->line, section, name, r > 0 ? "set twice" : "out of memory");
         p->failed = 1;
         return 1;
     }
@@ -576,8 +603,8 @@ int conf_load(struct conf *c, const char *path, struct errbuf *err)
         errbuf_set(err, -EINVAL, "%s:%d: NUL byte", path, p.nul_line);
         rc = -EINVAL;
     } else if (!p.failed && r > 0) {
-        errbuf_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)",
-                   path, r);
+        errbuf_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)", path,
+                   r);
         rc = -EINVAL;
     } else if (!p.failed && r < 0) {
         errbuf_set(err, -EIO, "%s: cannot read", path);

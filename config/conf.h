@@ -15,21 +15,21 @@ struct conf {
     char *file; /* owned: the loaded file's name, NULL before conf_load */
 
     /* [kafka] */
-    char *brokers;        /* owned, bootstrap.servers */
-    char **input_topics;  /* owned array of owned strings, n_input_topics >= 1 after load */
+    char *brokers;       /* owned, bootstrap.servers */
+    char **input_topics; /* owned array of owned strings, n_input_topics >= 1 after load */
     size_t n_input_topics;
-    char *output_topic;   /* owned */
-    char *dlq_topic;      /* owned */
-    char *group_id;       /* owned */
+    char *output_topic; /* owned */
+    char *dlq_topic;    /* owned */
+    char *group_id;     /* owned */
 
     /* [kafka.consumer] and [kafka.producer]: librdkafka properties, passed through verbatim */
     struct conf_section consumer;
     struct conf_section producer;
 
     /* [pipeline] */
-    char **stages;        /* owned; meaningful only when stages_set */
+    char **stages; /* owned; meaningful only when stages_set */
     size_t n_stages;
-    int stages_set;       /* 0: every registered stage in registry order */
+    int stages_set;             /* 0: every registered stage in registry order */
     long max_inflight_messages; /* messages consumed but not yet delivered, >= 1 */
     long max_inflight_bytes;    /* bytes of those messages, >= 1 */
     long drain_timeout_ms;      /* ms to finish in-flight work at shutdown */
@@ -38,9 +38,9 @@ struct conf {
     int timing;                 /* emit enrichment.timing_us (then repeats are not identical) */
 
     /* [input] */
-    char *id_field;       /* owned */
-    char *title_field;    /* owned */
-    char *text_field;     /* owned */
+    char *id_field;    /* owned */
+    char *title_field; /* owned */
+    char *text_field;  /* owned */
     int accept_plain_text;
 
     /* [log] */

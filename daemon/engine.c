@@ -42,7 +42,7 @@ struct engine;
  * reference (counted on the loop thread only), so after a reload the jobs in flight finish
  * with the pipeline they started with, and it is freed when the last one is done. */
 struct engine_gen {
-    const struct conf *conf;     /* the live keys: [pipeline] limits, drain deadline */
+    const struct conf *conf; /* the live keys: [pipeline] limits, drain deadline */
     const struct pipeline *pipe;
     struct conf *owned_conf;     /* NULL when borrowed from engine_run's caller */
     struct pipeline *owned_pipe; /* NULL when borrowed */
@@ -53,10 +53,10 @@ struct engine_gen {
 struct job {
     uv_work_t work;
     struct engine *e;
-    struct engine_gen *gen;     /* the pipeline it runs through: a reference */
-    struct part *part;          /* NULL once abandoned (revoked, shutdown) */
-    struct job *next;           /* in part's arrival order */
-    rd_kafka_message_t *rkm;    /* owned: destroyed exactly once, in job_free */
+    struct engine_gen *gen;  /* the pipeline it runs through: a reference */
+    struct part *part;       /* NULL once abandoned (revoked, shutdown) */
+    struct job *next;        /* in part's arrival order */
+    rd_kafka_message_t *rkm; /* owned: destroyed exactly once, in job_free */
     enum job_state state;
     int dead_letter;            /* produced to the dead-letter topic */
     size_t bytes;               /* payload bytes, counted in e->inflight_bytes */
@@ -75,15 +75,15 @@ struct part {
 
 struct engine {
     uv_loop_t loop;
-    const struct conf *conf; /* start-up config: Kafka handles, topics, listener */
-    struct engine_gen *gen;  /* current config and pipeline, swapped by a reload */
+    const struct conf *conf;            /* start-up config: Kafka handles, topics, listener */
+    struct engine_gen *gen;             /* current config and pipeline, swapped by a reload */
     const struct engine_reload *reload; /* NULL: SIGHUP is ignored */
     uv_signal_t sighup;
     uv_work_t reload_work;
-    int reloading;                      /* reload_work is queued */
-    int reload_rc;                      /* reload_work's result */
-    struct conf *reload_conf;           /* reload_work's result, new */
-    struct pipeline *reload_pipe;       /* reload_work's result, new */
+    int reloading;                /* reload_work is queued */
+    int reload_rc;                /* reload_work's result */
+    struct conf *reload_conf;     /* reload_work's result, new */
+    struct pipeline *reload_pipe; /* reload_work's result, new */
     struct errbuf reload_err;
     rd_kafka_t *consumer, *producer;
     rd_kafka_queue_t *cq, *pq;
@@ -100,7 +100,7 @@ struct engine {
     int n_assigned; /* input partitions currently assigned */
     /* Warnings one message (or one broker retry) can cause, each limited on its own. */
     struct log_ratelimit warn_consume, warn_offset_store, warn_kafka;
-    int ready;      /* READY=1 was sent: local initialisation is done */
+    int ready; /* READY=1 was sent: local initialisation is done */
     int paused;
     int stopping, drain_expired, finish_scheduled, finished, fatal, retry_produce;
     int exit_code;
@@ -298,7 +298,7 @@ static void part_advance(struct engine *e, struct part *p)
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         log_warn_limited(&e->warn_offset_store, uv_now(&e->loop),
                          "offset store %s[%" PRId32 "]@%" PRId64 ": %s", p->topic, p->partition,
-                 next_offset, rd_kafka_err2str(err));
+                         next_offset, rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(list);
 }
 
@@ -348,8 +348,7 @@ static int job_produce(struct engine *e, struct job *job)
     h = job_headers(job);
     if (job->dead_letter)
         err = rd_kafka_producev(e->producer, RD_KAFKA_V_TOPIC(e->conf->dlq_topic),
-                                RD_KAFKA_V_KEY(key, key_len),
-                                RD_KAFKA_V_VALUE(m->payload, m->len),
+                                RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
                                 RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
     else
@@ -484,8 +483,8 @@ static void engine_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
 
     (void)rk;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        int purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
-                     m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+        int purged =
+            m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
         if (!purged)
             metrics_on_delivery_error(rd_kafka_err2name(m->err));
         if (!purged && !e->fatal) {
@@ -578,8 +577,7 @@ static void engine_error_cb(rd_kafka_t *rk, int err, const char *reason, void *o
         return;
     }
     log_warn_limited(&e->warn_kafka, uv_now(&e->loop), "%s: %s: %s", rd_kafka_name(rk),
-                     rd_kafka_err2name((rd_kafka_resp_err_t)err),
-             reason);
+                     rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 /* Served by rd_kafka_consumer_poll on the loop thread (the consumer's main queue is forwarded
@@ -785,8 +783,8 @@ static void engine_reload_work(uv_work_t *req)
     errbuf_clear(&e->reload_err);
     e->reload_conf = NULL;
     e->reload_pipe = NULL;
-    e->reload_rc = e->reload->load(e->reload->arg, &e->reload_conf, &e->reload_pipe,
-                                   &e->reload_err);
+    e->reload_rc =
+        e->reload->load(e->reload->arg, &e->reload_conf, &e->reload_pipe, &e->reload_err);
 }
 
 static void engine_reload_after(uv_work_t *req, int status)
@@ -1025,8 +1023,7 @@ static int engine_open_kafka(struct engine *e)
 
     topics = rd_kafka_topic_partition_list_new((int)e->conf->n_input_topics);
     for (size_t i = 0; i < e->conf->n_input_topics; i++)
-        rd_kafka_topic_partition_list_add(topics, e->conf->input_topics[i],
-                                          RD_KAFKA_PARTITION_UA);
+        rd_kafka_topic_partition_list_add(topics, e->conf->input_topics[i], RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(e->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -13,7 +13,7 @@
 _Atomic enum log_level log_max_level = LOG_LEVEL_INFO;
 static int log_journal;
 
-static const char *const log_names[] = {"emerg", "alert", "crit", "err",
+static const char *const log_names[] = {"emerg",   "alert",  "crit", "err",
                                         "warning", "notice", "info", "debug"};
 
 /* JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd connected to journald. It is
@@ -75,8 +75,8 @@ void log_write(enum log_level level, const char *fmt, ...)
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
         n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-        n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ enrichd %s: ",
-                              ts.tv_nsec / 1000000, log_names[level]);
+        n += (size_t)snprintf(line + n, sizeof(line) - n,
+                              ".%03ldZ enrichd %s: ", ts.tv_nsec / 1000000, log_names[level]);
     }
     va_start(ap, fmt);
     if (n < sizeof(line))

@@ -44,7 +44,10 @@ struct log_ratelimit {
     unsigned n_in_window;
     unsigned long suppressed;
 };
-#define LOG_RATELIMIT_INIT(window_ms, burst) {(window_ms), (burst), 0, 0, 0}
+#define LOG_RATELIMIT_INIT(window_ms, burst)                                                       \
+    {                                                                                              \
+        (window_ms), (burst), 0, 0, 0                                                              \
+    }
 
 /* Returns 1 when a line may be written at now_ms (a monotonic clock), 0 when it is to be
  * suppressed; the first line of a new window is preceded by the count of those suppressed. */

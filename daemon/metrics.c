@@ -17,12 +17,12 @@
 struct series {
     char v1[METRICS_LABEL_MAX]; /* label values, "" when the family has fewer labels */
     char v2[METRICS_LABEL_MAX];
-    atomic_bool live;           /* rendered; gauges become live when first set */
-    atomic_uint_fast64_t count; /* counter value */
-    atomic_int_fast64_t gauge;  /* gauge value */
-    atomic_uint_fast64_t sum;   /* histogram sum, the bits of a double */
+    atomic_bool live;             /* rendered; gauges become live when first set */
+    atomic_uint_fast64_t count;   /* counter value */
+    atomic_int_fast64_t gauge;    /* gauge value */
+    atomic_uint_fast64_t sum;     /* histogram sum, the bits of a double */
     atomic_uint_fast64_t *bucket; /* histogram: nbuckets + 1 (the last is +Inf), else NULL */
-    uint64_t mark;              /* stats generation that last set it (lag gauges only) */
+    uint64_t mark;                /* stats generation that last set it (lag gauges only) */
 };
 
 struct metric {
@@ -31,10 +31,10 @@ struct metric {
     const char *label1, *label2; /* borrowed, NULL when unused */
     const double *buckets;       /* borrowed, nbuckets ascending upper bounds */
     size_t nbuckets;
-    size_t capacity;        /* series slots before overflow; series[capacity] is "other" */
-    atomic_size_t n;        /* slots in use, published after the slot is filled */
-    pthread_mutex_t lock;   /* serialises adding series and rendering */
-    struct series *series;  /* capacity + 1 */
+    size_t capacity;       /* series slots before overflow; series[capacity] is "other" */
+    atomic_size_t n;       /* slots in use, published after the slot is filled */
+    pthread_mutex_t lock;  /* serialises adding series and rendering */
+    struct series *series; /* capacity + 1 */
     atomic_uint_fast64_t *bucket_store;
     struct metric *next;
 };
@@ -373,8 +373,7 @@ int metrics_render(struct metrics_registry *reg, char **out, size_t *len)
     for (m = reg->first; m != NULL; m = m->next) {
         size_t n;
 
-        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
-                type_name(m->type));
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, type_name(m->type));
         pthread_mutex_lock(&m->lock);
         n = atomic_load(&m->n);
         for (size_t i = 0; i <= m->capacity; i++)
@@ -424,14 +423,13 @@ static void std_init(void)
     if (r == NULL)
         return;
     std_metrics.reg = r;
-    std_metrics.build_info = metrics_add(r, METRIC_GAUGE, "enrichd_build_info",
-                                         "enrichd build information, always 1", "version",
-                                         NULL, 1, NULL, 0);
+    std_metrics.build_info =
+        metrics_add(r, METRIC_GAUGE, "enrichd_build_info", "enrichd build information, always 1",
+                    "version", NULL, 1, NULL, 0);
     metrics_gauge_set(std_metrics.build_info, ENRICHD_VERSION, NULL, 1);
-    std_metrics.start_time =
-        metrics_add(r, METRIC_GAUGE, "enrichd_process_start_time_seconds",
-                    "start time of the process since the Unix epoch in seconds", NULL, NULL, 1,
-                    NULL, 0);
+    std_metrics.start_time = metrics_add(
+        r, METRIC_GAUGE, "enrichd_process_start_time_seconds",
+        "start time of the process since the Unix epoch in seconds", NULL, NULL, 1, NULL, 0);
     metrics_gauge_set(std_metrics.start_time, NULL, NULL, (int64_t)time(NULL));
     std_metrics.ready = metrics_add(r, METRIC_GAUGE, "enrichd_health_ready",
                                     "1 while /readyz answers 200, else 0", NULL, NULL, 1, NULL, 0);
@@ -439,14 +437,12 @@ static void std_init(void)
     std_metrics.consumed =
         metrics_add(r, METRIC_COUNTER, "enrichd_consumer_messages_total",
                     "messages consumed from the input topics", NULL, NULL, 1, NULL, 0);
-    std_metrics.consumed_bytes =
-        metrics_add(r, METRIC_COUNTER, "enrichd_consumer_bytes_total",
-                    "bytes of message values consumed from the input topics", NULL, NULL, 1,
-                    NULL, 0);
-    std_metrics.paused =
-        metrics_add(r, METRIC_GAUGE, "enrichd_consumer_paused_partitions",
-                    "input partitions paused because the in-flight limits are reached", NULL,
-                    NULL, 1, NULL, 0);
+    std_metrics.consumed_bytes = metrics_add(
+        r, METRIC_COUNTER, "enrichd_consumer_bytes_total",
+        "bytes of message values consumed from the input topics", NULL, NULL, 1, NULL, 0);
+    std_metrics.paused = metrics_add(
+        r, METRIC_GAUGE, "enrichd_consumer_paused_partitions",
+        "input partitions paused because the in-flight limits are reached", NULL, NULL, 1, NULL, 0);
     metrics_gauge_set(std_metrics.paused, NULL, NULL, 0);
     std_metrics.lag = metrics_add(r, METRIC_GAUGE, "enrichd_consumer_lag_messages",
                                   "consumer lag per assigned partition from librdkafka statistics",
@@ -456,16 +452,13 @@ static void std_init(void)
                     "enriched messages delivered to the output topic", NULL, NULL, 1, NULL, 0);
     std_metrics.delivery_errors =
         metrics_add(r, METRIC_COUNTER, "enrichd_producer_delivery_errors_total",
-                    "failed delivery reports by librdkafka error name", "error", NULL, 64, NULL,
-                    0);
-    std_metrics.deadlettered =
-        metrics_add(r, METRIC_COUNTER, "enrichd_deadletter_messages_total",
-                    "messages sent to the dead-letter topic by reason", "reason", NULL, 32, NULL,
-                    0);
-    std_metrics.stage_docs =
-        metrics_add(r, METRIC_COUNTER, "enrichd_stage_documents_total",
-                    "documents processed per stage and result (ok or error)", "stage", "result",
-                    32, NULL, 0);
+                    "failed delivery reports by librdkafka error name", "error", NULL, 64, NULL, 0);
+    std_metrics.deadlettered = metrics_add(r, METRIC_COUNTER, "enrichd_deadletter_messages_total",
+                                           "messages sent to the dead-letter topic by reason",
+                                           "reason", NULL, 32, NULL, 0);
+    std_metrics.stage_docs = metrics_add(r, METRIC_COUNTER, "enrichd_stage_documents_total",
+                                         "documents processed per stage and result (ok or error)",
+                                         "stage", "result", 32, NULL, 0);
     std_metrics.stage_duration =
         metrics_add(r, METRIC_HISTOGRAM, "enrichd_stage_duration_seconds",
                     "time one stage spent on one document", "stage", NULL, 16, stage_buckets,
@@ -563,9 +556,11 @@ int metrics_update_from_rdkafka_stats(const char *json)
     topics = json_object_get(root, "topics");
     pthread_mutex_lock(&std_metrics.stats_lock);
     generation++;
-    json_object_foreach(topics, tname, topic) {
+    json_object_foreach(topics, tname, topic)
+    {
         parts = json_object_get(topic, "partitions");
-        json_object_foreach(parts, pname, part) {
+        json_object_foreach(parts, pname, part)
+        {
             /* The lag behind the stored offset (the delivered prefix) is current; the one
              * behind the committed offset trails it by the commit interval and is unknown
              * until a group's first commit. */

@@ -36,8 +36,7 @@ int notify_send(const char *msg)
     if (path[0] == '@')
         addr.sun_path[0] = '\0';
     /* An abstract name's length is exact (no terminating NUL); a path may include it. */
-    addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen +
-                          (path[0] == '@' ? 0 : 1));
+    addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + (path[0] == '@' ? 0 : 1));
 
     /* Non-blocking: the daemon calls this from its loop, which must not wait on a reader
      * that has fallen behind (a full queue drops this message with -EAGAIN instead). */

@@ -46,9 +46,9 @@ uint64_t notify_watchdog_usec(void);
  * healthy. Zero-initialise, then set stall_ms.
  */
 struct notify_health {
-    uint64_t stall_ms;       /* no delivery for this long while lag > 0 is unhealthy */
-    uint64_t delivered;      /* watermark seen at the last progress */
-    uint64_t progress_ms;    /* when it last moved (or lag was 0); 0 = not yet observed */
+    uint64_t stall_ms;    /* no delivery for this long while lag > 0 is unhealthy */
+    uint64_t delivered;   /* watermark seen at the last progress */
+    uint64_t progress_ms; /* when it last moved (or lag was 0); 0 = not yet observed */
 };
 
 /* Feeds one observation: now_ms on a monotonic clock, fatal when librdkafka reported a fatal

@@ -53,10 +53,14 @@ struct run_source {
 static int run_args(int argc, char **argv, const char *cmd, struct run_source *src)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},
-        {"input", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
-        {"dlq", required_argument, NULL, 'd'},    {"group", required_argument, NULL, 'g'},
-        {"stages", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"brokers", required_argument, NULL, 'b'},
+        {"input", required_argument, NULL, 'i'},
+        {"output", required_argument, NULL, 'o'},
+        {"dlq", required_argument, NULL, 'd'},
+        {"group", required_argument, NULL, 'g'},
+        {"stages", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -67,20 +71,36 @@ static int run_args(int argc, char **argv, const char *cmd, struct run_source *s
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         const char *key = NULL, *section = "kafka";
         switch (c) {
-        case 'c': src->path = optarg; continue;
-        case 'b': key = "brokers"; break;
-        case 'i': key = "input_topics"; break;
-        case 'o': key = "output_topic"; break;
-        case 'd': key = "dlq_topic"; break;
-        case 'g': key = "group_id"; break;
+        case 'c':
+            src->path = optarg;
+            continue;
+        case 'b':
+            key = "brokers";
+            break;
+        case 'i':
+            key = "input_topics";
+            break;
+        case 'o':
+            key = "output_topic";
+            break;
+        case 'd':
+            key = "dlq_topic";
+            break;
+        case 'g':
+            key = "group_id";
+            break;
         case 's':
             key = "stages";
             section = "pipeline";
             if (strcmp(optarg, "none") == 0)
                 optarg = (char *)"";
             break;
-        case 'h': run_usage(stdout, cmd); return -1;
-        default: run_usage(stderr, cmd); return 64;
+        case 'h':
+            run_usage(stdout, cmd);
+            return -1;
+        default:
+            run_usage(stderr, cmd);
+            return 64;
         }
         if (src->n_over < sizeof(src->overrides) / sizeof(src->overrides[0]))
             src->overrides[src->n_over++] = (struct run_override){section, key, optarg};

@@ -161,7 +161,8 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
         }
         if (cp == '-' && n > 0 && at < len)
             cap |= ENT_CAP_HYPHEN;
-        lc = cp < 0x80 ? (cls == 'X' ? cp + 32 : cp) : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+        lc = cp < 0x80 ? (cls == 'X' ? cp + 32 : cp)
+                       : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
         hw = fnv_step(hw, cp);
         hl = fnv_step(hl, lc);
         low[n++] = lc;
@@ -319,9 +320,8 @@ void ent_viterbi(const float *em, size_t n, const float *trans, uint8_t *bp, uin
                 prev[t][n_prev[t]++] = (unsigned char)p;
     }
     for (unsigned t = 0; t < ENT_N_TAGS; t++)
-        cur[t] = ent_transition_ok(ENT_N_TAGS, t)
-                     ? trans[ENT_N_TAGS * ENT_N_TAGS + t] + em[t]
-                     : neg;
+        cur[t] =
+            ent_transition_ok(ENT_N_TAGS, t) ? trans[ENT_N_TAGS * ENT_N_TAGS + t] + em[t] : neg;
     for (size_t i = 1; i < n; i++) {
         const float *e = em + i * ENT_N_TAGS;
 
@@ -405,7 +405,7 @@ int ent_model_tag(const struct ent_model *m, const char *const *tok, const size_
         return 0;
     if (ent_scratch_reserve(s, n) != 0)
         return -ENOMEM;
-    struct ent_lookup lk = {m->slots,    m->slot_mask, m->lex,     m->n_lex,   m->gaz_key,
+    struct ent_lookup lk = {m->slots,    m->slot_mask, m->lex,     m->n_lex,    m->gaz_key,
                             m->gaz_bits, m->n_gaz,     m->sil_key, m->sil_bits, m->n_sil};
 
     for (size_t i = 0; i < n; i++)
