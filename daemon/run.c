@@ -1,6 +1,7 @@
 /* run: `enrichd run` (the daemon) and `enrichd check` (validate config, load models). */
 #include <errno.h>
 #include <getopt.h>
+#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +13,17 @@
 #include "daemon/log.h"
 #include "stages/pipeline.h"
 
-#ifndef ENRICHD_SYSCONFDIR
-#define ENRICHD_SYSCONFDIR "/etc"
+#ifndef ENRICHD_CONFIG_DIR
+#define ENRICHD_CONFIG_DIR "/etc/enrichd"
 #endif
-#define RUN_DEFAULT_CONF ENRICHD_SYSCONFDIR "/enrichd/enrichd.conf"
+#define RUN_DEFAULT_CONF ENRICHD_CONFIG_DIR "/enrichd.conf"
 #define RUN_MAX_STAGES 16
 
 static void run_usage(FILE *out, const char *cmd)
 {
     fprintf(out,
             "usage: enrichd %s [-c FILE] [--brokers B] [--input T1,T2] [--output T] [--dlq T]\n"
-            "                   [--group G] [--stages LIST]\n"
+            "                   [--group G] [--stages LIST]%s\n"
             "%s"
             "  -c, --config FILE  config file (default %s)\n"
             "  --brokers B        [kafka] brokers\n"
@@ -31,24 +32,36 @@ static void run_usage(FILE *out, const char *cmd)
             "  --dlq T            [kafka] dlq_topic\n"
             "  --group G          [kafka] group_id\n"
             "  --stages LIST      [pipeline] stages; `none` or empty for no stages\n"
+            "%s"
             "Exit status: 0, 1 on a fatal Kafka error, 64 on usage errors, 78 on config errors.\n",
-            cmd,
+            cmd, strcmp(cmd, "check") == 0 ? " [--dump-config]" : "",
             strcmp(cmd, "check") == 0
                 ? "Loads the config and the models, connects to nothing, prints `configuration "
                   "OK`.\n"
                 : "Consumes articles, enriches them and produces them until SIGTERM/SIGINT.\n",
-            RUN_DEFAULT_CONF);
+            RUN_DEFAULT_CONF,
+            strcmp(cmd, "check") == 0
+                ? "  --dump-config      print the effective config, secret values redacted\n"
+                : "");
 }
 
-/* Loads the config and applies the command-line overrides. Returns 0, 64 or 78. */
-static int run_load(int argc, char **argv, const char *cmd, struct conf *conf)
+/* conf_load_all's report: one line per error on stderr. */
+static void run_report(void *user, const char *msg)
+{
+    fprintf(stderr, "enrichd %s: %s\n", (const char *)user, msg);
+}
+
+/* Loads the config and applies the command-line overrides, printing every error. Sets
+ * *dump_config for --dump-config, which only `check` (dump_config not NULL) accepts. Returns
+ * 0, -1 after --help, 64 or 78. */
+static int run_load(int argc, char **argv, const char *cmd, struct conf *conf, int *dump_config)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},
         {"input", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
         {"dlq", required_argument, NULL, 'd'},    {"group", required_argument, NULL, 'g'},
         {"stages", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"dump-config", no_argument, NULL, 'D'},  {NULL, 0, NULL, 0},
     };
     struct run_override {
         const char *section, *key, *value;
@@ -74,6 +87,13 @@ static int run_load(int argc, char **argv, const char *cmd, struct conf *conf)
             if (strcmp(optarg, "none") == 0)
                 optarg = (char *)"";
             break;
+        case 'D':
+            if (dump_config == NULL) {
+                run_usage(stderr, cmd);
+                return 64;
+            }
+            *dump_config = 1;
+            continue;
         case 'h': run_usage(stdout, cmd); return -1;
         default: run_usage(stderr, cmd); return 64;
         }
@@ -88,10 +108,8 @@ static int run_load(int argc, char **argv, const char *cmd, struct conf *conf)
         fprintf(stderr, "enrichd %s: out of memory\n", cmd);
         return 71;
     }
-    if (conf_load(conf, path, &err) != 0) {
-        fprintf(stderr, "enrichd %s: %s\n", cmd, err.msg);
+    if (conf_load_all(conf, path, run_report, (void *)cmd) != 0)
         return CONF_EXIT_CONFIG;
-    }
     for (size_t i = 0; i < n_over; i++) {
         if (conf_set(conf, overrides[i].section, overrides[i].key, overrides[i].value, 0, &err) !=
             0) {
@@ -125,40 +143,116 @@ static struct pipeline *run_pipeline(const struct conf *conf, const char *cmd)
         for (; stage_registry[n] != NULL && n < RUN_MAX_STAGES; n++)
             names[n] = stage_registry[n]->name;
     }
-    /* A [stage.NAME] section for a stage that is not run is most likely a typo. */
+    /* A [stage.NAME] section for a stage that does not exist is most likely a typo. */
+    int unknown = 0;
     for (size_t i = 0; i < conf->n_stage_sections; i++) {
         const struct conf_section *s = &conf->stage_sections[i];
         if (stage_find(s->name + 6) == NULL) {
             fprintf(stderr, "enrichd %s: %s:%d: [%s] %s: unknown stage\n", cmd, conf->file,
                     s->n_kv > 0 ? s->kv[0].line : 0, s->name, s->n_kv > 0 ? s->kv[0].key : "");
-            return NULL;
+            unknown = 1;
         }
     }
+    if (unknown)
+        return NULL;
     p = pipeline_new(names, n, conf->stage_sections, conf->n_stage_sections, &opts, &err);
     if (p == NULL)
         fprintf(stderr, "enrichd %s: %s: [pipeline] stages: %s\n", cmd, conf->file, err.msg);
     return p;
 }
 
+/* ---- enrichd check ---- */
+
+/* Applies the consumer's and the producer's properties, with those enrichd sets itself, to
+ * scratch librdkafka configs, as the daemon would; creates no client. Returns 0 or -EINVAL
+ * with the errors printed. */
+static int run_check_kafka(const struct conf *conf)
+{
+    static const char *const consumer_managed[][2] = {
+        {"enable.auto.offset.store", "false"},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+    };
+    const struct conf_section *sections[] = {&conf->consumer, &conf->producer};
+    struct errbuf err = {{0}};
+    char errstr[512];
+    int rc = 0;
+
+    for (size_t i = 0; i < 2; i++) {
+        rd_kafka_conf_t *kc = rd_kafka_conf_new();
+        int bad = rd_kafka_conf_set(kc, "bootstrap.servers", conf->brokers, errstr,
+                                    sizeof(errstr)) != RD_KAFKA_CONF_OK;
+        if (bad)
+            fprintf(stderr, "enrichd check: %s: [kafka] brokers: %s\n", conf->file, errstr);
+        if (!bad && i == 0) {
+            bad = rd_kafka_conf_set(kc, "group.id", conf->group_id, errstr, sizeof(errstr)) !=
+                  RD_KAFKA_CONF_OK;
+            if (bad)
+                fprintf(stderr, "enrichd check: %s: [kafka] group_id: %s\n", conf->file, errstr);
+            for (size_t j = 0; !bad && j < sizeof(consumer_managed) / sizeof(consumer_managed[0]);
+                 j++)
+                bad = rd_kafka_conf_set(kc, consumer_managed[j][0], consumer_managed[j][1], errstr,
+                                        sizeof(errstr)) != RD_KAFKA_CONF_OK;
+        } else if (!bad) {
+            bad = rd_kafka_conf_set(kc, "enable.idempotence", "true", errstr, sizeof(errstr)) !=
+                  RD_KAFKA_CONF_OK;
+        }
+        if (!bad && conf_rdkafka_apply(kc, sections[i], &err) != 0) {
+            fprintf(stderr, "enrichd check: %s\n", err.msg);
+            bad = 1;
+        }
+        rd_kafka_conf_destroy(kc);
+        if (bad)
+            rc = -EINVAL;
+    }
+    return rc;
+}
+
+/* --dump-config shows the stages that would run, not "every registered stage". */
+static int run_expand_stages(struct conf *conf)
+{
+    char list[512] = "";
+    size_t used = 0;
+    struct errbuf err;
+
+    if (conf->stages_set)
+        return 0;
+    for (size_t i = 0; stage_registry[i] != NULL; i++)
+        used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
+                                 "%s%s", i == 0 ? "" : ", ", stage_registry[i]->name);
+    if (used >= sizeof(list))
+        return -ENOMEM;
+    return conf_set(conf, "pipeline", "stages", list, -1, &err);
+}
+
 int cmd_check(int argc, char **argv)
 {
     struct conf conf;
     struct pipeline *p;
-    int rc;
+    int rc, dump = 0;
 
     memset(&conf, 0, sizeof(conf));
-    if ((rc = run_load(argc, argv, "check", &conf)) != 0) {
+    if ((rc = run_load(argc, argv, "check", &conf, &dump)) != 0) {
         conf_free(&conf);
         return rc < 0 ? 0 : rc;
+    }
+    if (run_check_kafka(&conf) != 0) {
+        conf_free(&conf);
+        return CONF_EXIT_CONFIG;
     }
     if ((p = run_pipeline(&conf, "check")) == NULL) {
         conf_free(&conf);
         return CONF_EXIT_CONFIG;
     }
-    printf("configuration OK\n");
     pipeline_free(p);
+    if (dump) {
+        /* stdout stays a config file; the verdict goes to stderr */
+        rc = run_expand_stages(&conf) != 0 || conf_dump(&conf, stdout) != 0 ? 74 : 0;
+        fprintf(stderr, "configuration OK\n");
+    } else {
+        printf("configuration OK\n");
+    }
     conf_free(&conf);
-    return fflush(stdout) == 0 ? 0 : 74;
+    return fflush(stdout) == 0 ? rc : 74;
 }
 
 int cmd_run(int argc, char **argv)
@@ -171,7 +265,7 @@ int cmd_run(int argc, char **argv)
 
     log_init();
     memset(&conf, 0, sizeof(conf));
-    if ((rc = run_load(argc, argv, "run", &conf)) != 0) {
+    if ((rc = run_load(argc, argv, "run", &conf, NULL)) != 0) {
         conf_free(&conf);
         return rc < 0 ? 0 : rc;
     }
