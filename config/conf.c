@@ -383,35 +383,220 @@ static int conf_set_known(struct conf *c, const struct conf_key_def *k, const ch
     return -EINVAL;
 }
 
+/* ---- secrets in [kafka.consumer] and [kafka.producer] ---- */
+
+#define CONF_REF_FILE "@file:"
+#define CONF_REF_CREDENTIAL "@credential:"
+#define CONF_SECRET_MAX_BYTES (1024 * 1024)
+#define CONF_REDACTED "<redacted>"
+
+int conf_secret_property(const char *key)
+{
+    static const char *const suffixes[] = {"password", "secret", "key.pem"};
+    size_t len = strlen(key);
+
+    if (strcmp(key, "sasl.oauthbearer.config") == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (len >= sl && strcmp(key + len - sl, suffixes[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Replaces every occurrence of secret in buf (NUL-terminated, size bytes) with <redacted>. */
+static void conf_redact(char *buf, size_t size, const char *secret)
+{
+    size_t sl = strlen(secret), rl = strlen(CONF_REDACTED);
+    char *at = buf;
+
+    if (sl == 0)
+        return;
+    while ((at = strstr(at, secret)) != NULL) {
+        size_t tail = strlen(at + sl);
+        if ((size_t)(at - buf) + rl + tail + 1 > size) { /* no room: cut the message here */
+            snprintf(at, size - (size_t)(at - buf), "%s", CONF_REDACTED);
+            return;
+        }
+        memmove(at + rl, at + sl, tail + 1);
+        memcpy(at, CONF_REDACTED, rl);
+        at += rl;
+    }
+}
+
+/* Reads the secret in path: at most 1 MiB, no NUL byte, one trailing newline dropped. *out is
+ * new (free with free()). Returns 0 or a negative errno with the reason in reason. */
+static int conf_read_secret_file(const char *path, const char *ref, char **out, char *reason,
+                                 size_t len)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    size_t n;
+    int rc;
+
+    if (f == NULL) {
+        rc = -errno;
+        snprintf(reason, len, "%.200s: cannot read %.200s: %s", ref, path, strerror(-rc));
+        return rc;
+    }
+    if ((buf = malloc(CONF_SECRET_MAX_BYTES + 1)) == NULL) {
+        fclose(f);
+        snprintf(reason, len, "out of memory");
+        return -ENOMEM;
+    }
+    n = fread(buf, 1, CONF_SECRET_MAX_BYTES + 1, f);
+    rc = ferror(f) ? -EIO : 0;
+    fclose(f);
+    if (rc == 0 && n > CONF_SECRET_MAX_BYTES) {
+        snprintf(reason, len, "%.200s: %.200s is larger than 1 MiB", ref, path);
+        rc = -EFBIG;
+    } else if (rc != 0) {
+        snprintf(reason, len, "%.200s: cannot read %.200s", ref, path);
+    } else if (memchr(buf, '\0', n) != NULL) {
+        snprintf(reason, len, "%.200s: %.200s contains a NUL byte", ref, path);
+        rc = -EINVAL;
+    }
+    if (rc == 0) {
+        if (n > 0 && buf[n - 1] == '\n')
+            n--;
+        if (n > 0 && buf[n - 1] == '\r')
+            n--;
+        if (n == 0) {
+            snprintf(reason, len, "%.200s: %.200s is empty", ref, path);
+            rc = -EINVAL;
+        }
+    }
+    if (rc != 0) {
+        explicit_bzero(buf, CONF_SECRET_MAX_BYTES + 1);
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* Resolves `@file:/ABSOLUTE/PATH` and `@credential:NAME` ($CREDENTIALS_DIRECTORY/NAME, as
+ * systemd's LoadCredential= provides it) into *out (new, free with free()). A value of any other
+ * form is a literal: *out = NULL. Returns 0 or a negative errno with the reason in reason. */
+static int conf_resolve_reference(const char *value, char **out, char *reason, size_t len)
+{
+    char path[4096];
+
+    *out = NULL;
+    if (strncmp(value, CONF_REF_FILE, strlen(CONF_REF_FILE)) == 0) {
+        const char *file = value + strlen(CONF_REF_FILE);
+        if (file[0] != '/') {
+            snprintf(reason, len, "%.200s: the path must be absolute", value);
+            return -EINVAL;
+        }
+        if ((size_t)snprintf(path, sizeof(path), "%s", file) >= sizeof(path)) {
+            snprintf(reason, len, "%s: path too long", CONF_REF_FILE);
+            return -ENAMETOOLONG;
+        }
+    } else if (strncmp(value, CONF_REF_CREDENTIAL, strlen(CONF_REF_CREDENTIAL)) == 0) {
+        const char *name = value + strlen(CONF_REF_CREDENTIAL);
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+            strcmp(name, "..") == 0) {
+            snprintf(reason, len, "%.200s: not a credential name", value);
+            return -EINVAL;
+        }
+        if (dir == NULL || dir[0] == '\0') {
+            snprintf(reason, len,
+                     "%.200s: $CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)", value);
+            return -ENOENT;
+        }
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+            snprintf(reason, len, "%.200s: path too long", value);
+            return -ENAMETOOLONG;
+        }
+    } else {
+        return 0;
+    }
+    return conf_read_secret_file(path, value, out, reason, len);
+}
+
+/* Sets one property on kc; a rejection is described in reason, with a secret value redacted. */
+static int conf_rdkafka_try(rd_kafka_conf_t *kc, const char *key, const char *value, int secret,
+                            char *reason, size_t len)
+{
+    char errstr[512];
+    size_t n;
+
+    if (rd_kafka_conf_set(kc, key, value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
+        return 0;
+    if (secret)
+        conf_redact(errstr, sizeof(errstr), value);
+    n = strlen(errstr);
+    if (n > 0 && errstr[n - 1] == '.')
+        errstr[n - 1] = '\0';
+    snprintf(reason, len, "rejected by librdkafka: %s", errstr);
+    return -EINVAL;
+}
+
+int conf_rdkafka_apply(rd_kafka_conf_t *kc, const struct conf_section *s, struct errbuf *err)
+{
+    char reason[600], where[300];
+
+    for (size_t i = 0; i < s->n_kv; i++) {
+        const struct conf_kv *kv = &s->kv[i];
+        if (conf_rdkafka_try(kc, kv->key, kv->value, kv->secret, reason, sizeof(reason)) == 0)
+            continue;
+        if (kv->line > 0)
+            snprintf(where, sizeof(where), "%s:%d", s->file != NULL ? s->file : "(config)",
+                     kv->line);
+        else
+            snprintf(where, sizeof(where), "command line");
+        return errbuf_set(err, -EINVAL, "%s: [%s] %s: %s", where, s->name, kv->key, reason);
+    }
+    return 0;
+}
+
 /* Checks a librdkafka property on a scratch configuration: what librdkafka rejects here it
- * would reject at start, so it is a load-time error. */
+ * would reject at start, so it is a load-time error. A value given as a reference is read here,
+ * and it, like the value of a property librdkafka treats as sensitive, is marked secret. */
 static int conf_set_rdkafka(struct conf *c, struct conf_section *s, const char *const *managed,
                             const char *section, const char *key, const char *value, int line,
                             struct errbuf *err)
 {
-    char errstr[256];
+    char reason[600];
+    char *resolved = NULL;
+    const char *source = NULL;
     rd_kafka_conf_t *scratch;
-    rd_kafka_conf_res_t res;
+    int rc, secret;
 
     for (size_t i = 0; managed[i] != NULL; i++)
         if (strcmp(key, managed[i]) == 0)
             return conf_fail(c, err, line, section, key,
                              "set by enrichd itself (use the [kafka] section or leave it out)");
-    if ((scratch = rd_kafka_conf_new()) == NULL)
-        return conf_fail(c, err, line, section, key, "out of memory");
-    res = rd_kafka_conf_set(scratch, key, value, errstr, sizeof(errstr));
-    rd_kafka_conf_destroy(scratch);
-    if (res != RD_KAFKA_CONF_OK) {
-        char reason[300];
-        size_t len = strlen(errstr);
-        if (len > 0 && errstr[len - 1] == '.')
-            errstr[len - 1] = '\0';
-        snprintf(reason, sizeof(reason), "rejected by librdkafka: %s", errstr);
+    if (conf_resolve_reference(value, &resolved, reason, sizeof(reason)) != 0)
         return conf_fail(c, err, line, section, key, reason);
+    if (resolved != NULL) {
+        source = value;
+        value = resolved;
     }
-    if (conf_section_set(s, key, value, line) != 0)
-        return conf_fail(c, err, line, section, key, "out of memory");
-    return 0;
+    secret = source != NULL || conf_secret_property(key);
+    if ((scratch = rd_kafka_conf_new()) == NULL) {
+        rc = conf_fail(c, err, line, section, key, "out of memory");
+        goto out;
+    }
+    rc = conf_rdkafka_try(scratch, key, value, secret, reason, sizeof(reason));
+    rd_kafka_conf_destroy(scratch);
+    if (rc != 0) {
+        rc = conf_fail(c, err, line, section, key, reason);
+        goto out;
+    }
+    if (conf_section_set(s, key, value, line) != 0 ||
+        (secret && conf_section_set_secret(s, key, source) != 0))
+        rc = conf_fail(c, err, line, section, key, "out of memory");
+out:
+    if (resolved != NULL) {
+        explicit_bzero(resolved, strlen(resolved));
+        free(resolved);
+    }
+    return rc;
 }
 
 static struct conf_section *conf_stage_section_mut(struct conf *c, const char *name, int create)
@@ -474,6 +659,75 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
     return conf_fail(c, err, line, section, key, known_section ? "unknown key" : "unknown section");
 }
 
+/* ---- the effective configuration, secrets redacted (`enrichd check --dump-config`) ---- */
+
+static void conf_dump_section(const struct conf_section *s, FILE *out)
+{
+    fprintf(out, "\n[%s]\n", s->name);
+    for (size_t i = 0; i < s->n_kv; i++) {
+        const struct conf_kv *kv = &s->kv[i];
+        const char *shown = kv->source != NULL ? kv->source
+                            : kv->secret       ? CONF_REDACTED
+                                               : kv->value;
+        fprintf(out, "%s = %s\n", kv->key, shown);
+    }
+}
+
+static void conf_dump_key(const struct conf *c, const struct conf_key_def *k, FILE *out)
+{
+    const char *base = (const char *)c;
+
+    switch (k->type) {
+    case CONF_STRING:
+        fprintf(out, "%s = %s\n", k->info.name, *(char *const *)(base + k->offset));
+        return;
+    case CONF_LIST: {
+        char *const *list = *(char **const *)(base + k->offset);
+        size_t n = *(const size_t *)(base + k->count_offset);
+        if (k->offset == offsetof(struct conf, stages) && !c->stages_set) {
+            fprintf(out, "; %s: not set, every registered stage\n", k->info.name);
+            return;
+        }
+        fprintf(out, "%s =", k->info.name);
+        for (size_t i = 0; i < n; i++)
+            fprintf(out, "%s%s", i == 0 ? " " : ", ", list[i]);
+        fputc('\n', out);
+        return;
+    }
+    case CONF_INT:
+        fprintf(out, "%s = %ld\n", k->info.name, *(const long *)(base + k->offset));
+        return;
+    case CONF_BOOL:
+        fprintf(out, "%s = %s\n", k->info.name,
+                *(const int *)(base + k->offset) ? "true" : "false");
+        return;
+    }
+}
+
+int conf_dump(const struct conf *c, FILE *out)
+{
+    const char *section = NULL;
+
+    fprintf(out, "; effective configuration%s%s; secret values redacted\n",
+            c->file != NULL ? " of " : "", c->file != NULL ? c->file : "");
+    for (size_t i = 0; i < CONF_N_KEYS; i++) {
+        const struct conf_key_def *k = &conf_keys[i];
+        if (section == NULL || strcmp(section, k->info.section) != 0) {
+            /* the pass-through sections follow [kafka] */
+            if (section != NULL && strcmp(section, "kafka") == 0) {
+                conf_dump_section(&c->consumer, out);
+                conf_dump_section(&c->producer, out);
+            }
+            section = k->info.section;
+            fprintf(out, "\n[%s]\n", section);
+        }
+        conf_dump_key(c, k, out);
+    }
+    for (size_t i = 0; i < c->n_stage_sections; i++)
+        conf_dump_section(&c->stage_sections[i], out);
+    return ferror(out) ? -EIO : 0;
+}
+
 int conf_init(struct conf *c)
 {
     struct errbuf err;
@@ -501,18 +755,44 @@ struct conf_parse {
     struct conf *c;
     FILE *f;
     int line;
-    int failed;
+    struct errbuf *err; /* the current error */
     int nul_line; /* line of the first NUL byte, 0 if none */
     int mid_line; /* the last piece handed to inih did not end its line */
-    struct errbuf *err;
     /* "section\0key" of every key seen so far, to reject duplicates */
     char **seen;
     size_t n_seen;
+    /* every error, reported in line order once the file is read */
+    struct conf_error *errors;
+    size_t n_errors;
+    int nomem; /* an error could not be recorded */
 };
 
+struct conf_error {
+    int line;
+    char *msg; /* owned */
+};
+
+/* Records p->err's message as the error of line. */
+static void conf_parse_error(struct conf_parse *p, int line)
+{
+    struct conf_error *grown = realloc(p->errors, (p->n_errors + 1) * sizeof(*grown));
+
+    if (grown == NULL) {
+        p->nomem = 1;
+        return;
+    }
+    p->errors = grown;
+    if ((grown[p->n_errors].msg = strdup(p->err->msg)) == NULL) {
+        p->nomem = 1;
+        return;
+    }
+    grown[p->n_errors++].line = line;
+}
+
 /* fgets would hand inih a line cut at a NUL byte and lose the line count; a config file is
- * text, so the reader notes the first NUL instead and the load fails there. A line longer
- * than inih's buffer comes in pieces, counted once, at its first piece. */
+ * text, so the reader records the first NUL as an error of its line, and the keys of that line
+ * are not applied. A line longer than inih's buffer comes in pieces, counted once, at its first
+ * piece. */
 static char *conf_reader(char *str, int num, void *stream)
 {
     struct conf_parse *p = stream;
@@ -561,56 +841,58 @@ static int conf_handler(void *user, const char *section, const char *name, const
     struct conf_parse *p = user;
     int r;
 
-    if (p->failed)
+    if (p->nul_line == p->line) /* cut at the NUL byte, already an error */
         return 1;
-    if (p->nul_line > 0) {
-        errbuf_set(p->err, -EINVAL, "%s:%d: NUL byte", p->c->file, p->nul_line);
-        p->failed = 1;
-        return 1;
-    }
     if (name == NULL) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
         return 1;
     if (*section == '\0') {
         conf_fail(p->c, p->err, p->line, "", name, "key outside of any section");
-        p->failed = 1;
+        conf_parse_error(p, p->line);
         return 1;
     }
     if ((r = conf_seen_before(p, section, name)) != 0) {
         conf_fail(p->c, p->err, p->line, section, name, r > 0 ? "set twice" : "out of memory");
-        p->failed = 1;
+        conf_parse_error(p, p->line);
         return 1;
     }
     if (conf_set(p->c, section, name, value, p->line, p->err) != 0)
-        p->failed = 1;
+        conf_parse_error(p, p->line);
     return 1;
 }
 
-int conf_load(struct conf *c, const char *path, struct errbuf *err)
+int conf_load_all(struct conf *c, const char *path, conf_report_fn *report, void *user)
 {
-    struct conf_parse p = {.c = c, .err = err};
+    struct errbuf err = {{0}};
+    struct conf_parse p = {.c = c, .err = &err};
     int rc = 0, r;
 
     free(c->file);
-    if ((c->file = strdup(path)) == NULL)
-        return errbuf_set(err, -ENOMEM, "%s: out of memory", path);
+    if ((c->file = strdup(path)) == NULL) {
+        errbuf_set(&err, -ENOMEM, "%s: out of memory", path);
+        report(user, err.msg);
+        return -ENOMEM;
+    }
     c->consumer.file = c->producer.file = c->file;
     if ((p.f = fopen(path, "r")) == NULL) {
         rc = -errno;
-        return errbuf_set(err, rc, "%s: cannot open: %s", path, strerror(-rc));
+        errbuf_set(&err, rc, "%s: cannot open: %s", path, strerror(-rc));
+        report(user, err.msg);
+        return rc;
     }
+    /* inih goes on after a syntax error and returns the line of the first one */
     r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
-    if (!p.failed && p.nul_line > 0) {
-        errbuf_set(err, -EINVAL, "%s:%d: NUL byte", path, p.nul_line);
-        rc = -EINVAL;
-    } else if (!p.failed && r > 0) {
-        errbuf_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)", path,
+    if (p.nul_line > 0) {
+        errbuf_set(&err, -EINVAL, "%s:%d: NUL byte", path, p.nul_line);
+        conf_parse_error(&p, p.nul_line);
+    }
+    if (r > 0 && r != p.nul_line) {
+        errbuf_set(&err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)", path,
                    r);
-        rc = -EINVAL;
-    } else if (!p.failed && r < 0) {
-        errbuf_set(err, -EIO, "%s: cannot read", path);
+        conf_parse_error(&p, r);
+    } else if (r < 0) {
+        errbuf_set(&err, -EIO, "%s: cannot read", path);
+        conf_parse_error(&p, 0);
         rc = -EIO;
-    } else if (p.failed) {
-        rc = -EINVAL;
     }
     fclose(p.f);
     for (size_t i = 0; i < p.n_seen; i++)
@@ -618,7 +900,41 @@ int conf_load(struct conf *c, const char *path, struct errbuf *err)
     free(p.seen);
     for (size_t i = 0; i < c->n_stage_sections; i++)
         c->stage_sections[i].file = c->file;
+    /* in line order (insertion sort: stable, and there are few) */
+    for (size_t i = 1; i < p.n_errors; i++) {
+        struct conf_error e = p.errors[i];
+        size_t j = i;
+        for (; j > 0 && p.errors[j - 1].line > e.line; j--)
+            p.errors[j] = p.errors[j - 1];
+        p.errors[j] = e;
+    }
+    for (size_t i = 0; i < p.n_errors; i++) {
+        report(user, p.errors[i].msg);
+        free(p.errors[i].msg);
+    }
+    free(p.errors);
+    if (p.nomem) {
+        report(user, "out of memory");
+        return -ENOMEM;
+    }
+    if (rc == 0 && p.n_errors > 0)
+        rc = -EINVAL;
     return rc;
+}
+
+/* conf_load's report: keeps the first error. */
+static void conf_keep_first(void *user, const char *msg)
+{
+    struct errbuf *err = user;
+
+    if (err != NULL && err->msg[0] == '\0')
+        snprintf(err->msg, sizeof(err->msg), "%s", msg);
+}
+
+int conf_load(struct conf *c, const char *path, struct errbuf *err)
+{
+    errbuf_clear(err);
+    return conf_load_all(c, path, conf_keep_first, err);
 }
 
 void conf_free(struct conf *c)

@@ -3,7 +3,9 @@
 #ifndef ENRICHD_CONFIG_CONF_H
 #define ENRICHD_CONFIG_CONF_H
 
+#include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config/conf_section.h"
 #include "stages/errbuf.h"
@@ -62,6 +64,13 @@ int conf_init(struct conf *c);
  * (-ENOENT etc. when the file cannot be read, -EINVAL for bad content). */
 int conf_load(struct conf *c, const char *path, struct errbuf *err);
 
+/* Receives one error message (borrowed) of conf_load_all. */
+typedef void conf_report_fn(void *user, const char *msg);
+
+/* Like conf_load, but goes on after an error: report is called with every error, in line order,
+ * as `file:line: [section] key: reason`. Returns 0 or the negative errno of conf_load. */
+int conf_load_all(struct conf *c, const char *path, conf_report_fn *report, void *user);
+
 /* Sets one key as if it appeared in [section] at line (0 = command line). Validates type and
  * range, and librdkafka properties against librdkafka. Returns 0 or -EINVAL with detail. */
 int conf_set(struct conf *c, const char *section, const char *key, const char *value, int line,
@@ -79,6 +88,25 @@ struct conf_key_info {
 };
 /* Returns the i-th known key, or NULL past the end. Borrowed. */
 const struct conf_key_info *conf_key(size_t i);
+
+/* Secrets. In [kafka.consumer] and [kafka.producer] a value `@file:/ABSOLUTE/PATH` is read from
+ * that file, and `@credential:NAME` from $CREDENTIALS_DIRECTORY/NAME (systemd's LoadCredential=);
+ * one trailing newline is dropped. Such values, and the values of the properties that
+ * conf_secret_property names, are marked secret in their conf_kv: never logged, and shown as
+ * the reference or `<redacted>` by conf_dump. */
+
+/* Returns 1 when librdkafka property key holds a secret (passwords, client secrets, private
+ * keys, the OAUTHBEARER config), else 0. */
+int conf_secret_property(const char *key);
+
+/* Applies every property of s (borrowed) to kc. Returns 0, or -EINVAL with
+ * `file:line: [section] key: rejected by librdkafka: ...` in err, a secret value redacted. */
+int conf_rdkafka_apply(rd_kafka_conf_t *kc, const struct conf_section *s, struct errbuf *err);
+
+/* Writes the effective configuration to out as a config file: every key with its value, the
+ * pass-through and stage sections; secret values appear as their `@file:`/`@credential:`
+ * reference or as `<redacted>`. Returns 0 or -EIO. */
+int conf_dump(const struct conf *c, FILE *out);
 
 /* Frees everything c owns (not c). Accepts NULL and a half-built c. */
 void conf_free(struct conf *c);

@@ -950,15 +950,18 @@ static int engine_conf_set(rd_kafka_conf_t *kc, const char *key, const char *val
 static rd_kafka_conf_t *engine_kafka_conf(struct engine *e, const struct conf_section *extra)
 {
     rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    struct errbuf err = {{0}};
 
     rd_kafka_conf_set_opaque(kc, e);
     rd_kafka_conf_set_error_cb(kc, engine_error_cb);
     rd_kafka_conf_set_log_cb(kc, engine_log_cb);
     if (engine_conf_set(kc, "bootstrap.servers", e->conf->brokers) != 0)
         goto fail;
-    for (size_t i = 0; i < extra->n_kv; i++)
-        if (engine_conf_set(kc, extra->kv[i].key, extra->kv[i].value) != 0)
-            goto fail;
+    /* the pass-through properties, with secret values kept out of the log */
+    if (conf_rdkafka_apply(kc, extra, &err) != 0) {
+        log_err("%s", err.msg);
+        goto fail;
+    }
     /* After the pass-through properties, so the loop always serves the log lines. */
     if (engine_conf_set(kc, "log.queue", "true") != 0)
         goto fail;

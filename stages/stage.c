@@ -9,6 +9,9 @@
 #ifndef ENRICHD_MODEL_DIR_DEFAULT
 #define ENRICHD_MODEL_DIR_DEFAULT "models"
 #endif
+#ifndef ENRICHD_BUILD_DIR
+#define ENRICHD_BUILD_DIR "build"
+#endif
 #ifndef ENRICHD_MODEL_DIR_INSTALLED
 #define ENRICHD_MODEL_DIR_INSTALLED "/usr/share/enrichd/models"
 #endif
@@ -45,6 +48,19 @@ const struct stage_ops *stage_find(const char *name)
     return NULL;
 }
 
+/* Whether the running executable lies in the build tree; 1 when that cannot be told. */
+static int stage_run_from_build_tree(void)
+{
+    char exe[4096];
+    size_t len = strlen(ENRICHD_BUILD_DIR);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+    if (n <= 0)
+        return 1;
+    exe[n] = '\0';
+    return strncmp(exe, ENRICHD_BUILD_DIR, len) == 0 && exe[len] == '/';
+}
+
 const char *stage_model_dir(void)
 {
     const char *env = getenv("ENRICHD_MODEL_DIR");
@@ -52,8 +68,9 @@ const char *stage_model_dir(void)
     if (env != NULL && env[0] != '\0')
         return env;
     /* a binary run from its build tree uses the source tree's models, an installed one the
-     * installed models */
-    if (access(ENRICHD_MODEL_DIR_INSTALLED, R_OK) == 0 && access(ENRICHD_MODEL_DIR_DEFAULT, R_OK) != 0)
+     * installed models, even on the host it was built on */
+    if (access(ENRICHD_MODEL_DIR_INSTALLED, R_OK) == 0 &&
+        (!stage_run_from_build_tree() || access(ENRICHD_MODEL_DIR_DEFAULT, R_OK) != 0))
         return ENRICHD_MODEL_DIR_INSTALLED;
     return ENRICHD_MODEL_DIR_DEFAULT;
 }

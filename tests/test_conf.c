@@ -348,3 +348,198 @@ Test(conf, takes_a_log_level_name)
               "%s", err.msg);
     conf_free(&c);
 }
+
+/* ---- every error at once, secrets, the dump ---- */
+
+struct collected {
+    char msgs[8][600];
+    size_t n;
+};
+
+static void collect(void *user, const char *msg)
+{
+    struct collected *col = user;
+
+    if (col->n < 8)
+        snprintf(col->msgs[col->n], sizeof(col->msgs[0]), "%s", msg);
+    col->n++;
+}
+
+Test(conf, reports_every_error_in_line_order)
+{
+    struct conf c;
+    struct collected col = {0};
+    const char *path = write_conf("[kafka]\nbrokers =\nnope = 1\nthis line has no equals sign\n"
+                                  "[pipeline]\nworkers = -1\nworkers = 2\n[kafka.producer]\n"
+                                  "linger.ms = later\n");
+    char want[600];
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_eq(conf_load_all(&c, path, collect, &col), -EINVAL);
+    unlink(path);
+    cr_assert_eq(col.n, 6, "%zu errors", col.n);
+    const char *expected[] = {
+        "2: [kafka] brokers: must not be empty",
+        "3: [kafka] nope: unknown key",
+        "4: syntax error (expected [section] or key = value)",
+        "6: [pipeline] workers: out of range [0, 1024]",
+        "7: [pipeline] workers: set twice",
+        "9: [kafka.producer] linger.ms: rejected by librdkafka: ",
+    };
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(want, sizeof(want), "%s:%s", path, expected[i]);
+        cr_assert(strncmp(col.msgs[i], want, strlen(want)) == 0, "error %zu: %s, want %s", i,
+                  col.msgs[i], want);
+    }
+    conf_free(&c);
+}
+
+/* A fresh directory holding one file name with content; returns the directory (static). */
+static const char *secret_dir(const char *name, const char *content)
+{
+    static char dir[64];
+    char path[128];
+    FILE *f;
+
+    strcpy(dir, "/tmp/test_conf_cred_XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    cr_assert((f = fopen(path, "w")) != NULL);
+    fputs(content, f);
+    fclose(f);
+    return dir;
+}
+
+static void secret_dir_remove(const char *dir, const char *name)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* conf_dump of c into a new string (free with free()). */
+static char *dump_text(const struct conf *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    cr_assert(f != NULL);
+    cr_assert_eq(conf_dump(c, f), 0);
+    fclose(f);
+    return text;
+}
+
+Test(conf, reads_secrets_from_credentials_and_files)
+{
+    struct conf c;
+    struct errbuf err;
+    const char *dir = secret_dir("kafka-pw", "s3cret-credential\n");
+    char text[512], file_ref[128];
+
+    snprintf(file_ref, sizeof(file_ref), "@file:%s/kafka-pw", dir);
+    snprintf(text, sizeof(text),
+             "[kafka.consumer]\nsecurity.protocol = SASL_SSL\nsasl.mechanisms = PLAIN\n"
+             "sasl.username = enrichd\nsasl.password = @credential:kafka-pw\n"
+             "[kafka.producer]\nsasl.password = %s\nsasl.username = %s\n"
+             "ssl.key.password = literal-secret\n",
+             file_ref, file_ref);
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+    cr_assert_eq(load_text(&c, text, &err), 0, "%s", err.msg);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    secret_dir_remove(dir, "kafka-pw");
+
+    /* the values librdkafka gets: the file's content without its trailing newline */
+    cr_assert_str_eq(conf_section_get(&c.consumer, "sasl.password"), "s3cret-credential");
+    cr_assert_str_eq(conf_section_get(&c.producer, "sasl.password"), "s3cret-credential");
+    cr_assert_str_eq(conf_section_get(&c.producer, "sasl.username"), "s3cret-credential");
+    cr_assert_eq(c.consumer.kv[2].secret, 0, "sasl.username is not a secret");
+
+    /* the dump shows references and redacts literal secrets */
+    char *dump = dump_text(&c);
+    cr_assert_null(strstr(dump, "s3cret"), "%s", dump);
+    cr_assert_null(strstr(dump, "literal-secret"), "%s", dump);
+    cr_assert_not_null(strstr(dump, "\nsasl.password = @credential:kafka-pw\n"), "%s", dump);
+    cr_assert_not_null(strstr(dump, "\nssl.key.password = <redacted>\n"), "%s", dump);
+    cr_assert_not_null(strstr(dump, "\nsasl.username = enrichd\n"), "%s", dump);
+    snprintf(text, sizeof(text), "\nsasl.username = %s\n", file_ref);
+    cr_assert_not_null(strstr(dump, text), "%s", dump);
+    cr_assert_not_null(strstr(dump, "\n[kafka.producer]\n"), "%s", dump);
+    cr_assert_not_null(strstr(dump, "\nmax_inflight_bytes = 67108864\n"), "%s", dump);
+    free(dump);
+    conf_free(&c);
+}
+
+Test(conf, reports_unusable_secret_references)
+{
+    const char *dir = secret_dir("empty", "\n");
+
+    unsetenv("CREDENTIALS_DIRECTORY");
+    assert_load_error("[kafka.consumer]\nsasl.password = @credential:pw\n",
+                      "2: [kafka.consumer] sasl.password: @credential:pw: $CREDENTIALS_DIRECTORY "
+                      "is not set (LoadCredential= in the unit)");
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+    assert_load_error("[kafka.consumer]\nsasl.password = @credential:../pw\n",
+                      "2: [kafka.consumer] sasl.password: @credential:../pw: not a credential "
+                      "name");
+    char want[256];
+    snprintf(want, sizeof(want), "2: [kafka.consumer] sasl.password: @credential:empty: %s/empty "
+             "is empty", dir);
+    assert_load_error("[kafka.consumer]\nsasl.password = @credential:empty\n", want);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    assert_load_error("[kafka.producer]\nsasl.password = @file:relative/pw\n",
+                      "2: [kafka.producer] sasl.password: @file:relative/pw: the path must be "
+                      "absolute");
+    assert_load_error("[kafka.producer]\nsasl.password = @file:/nonexistent/pw\n",
+                      "2: [kafka.producer] sasl.password: @file:/nonexistent/pw: cannot read "
+                      "/nonexistent/pw: No such file or directory");
+    secret_dir_remove(dir, "empty");
+}
+
+Test(conf, keeps_secret_values_out_of_librdkafka_errors)
+{
+    struct conf c;
+    struct errbuf err;
+    const char *dir = secret_dir("proto", "hidden-protocol\n");
+    char text[256];
+
+    /* security.protocol from a file is secret like any referenced value; librdkafka quotes a
+     * value it rejects */
+    snprintf(text, sizeof(text), "[kafka.consumer]\nsecurity.protocol = @file:%s/proto\n", dir);
+    cr_assert_neq(load_text(&c, text, &err), 0);
+    secret_dir_remove(dir, "proto");
+    cr_assert_not_null(
+        strstr(err.msg, "[kafka.consumer] security.protocol: rejected by librdkafka: "), "%s",
+        err.msg);
+    cr_assert_not_null(strstr(err.msg, "<redacted>"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "hidden-protocol"), "%s", err.msg);
+    conf_free(&c);
+
+    /* conf_rdkafka_apply, as the daemon applies a section, redacts too */
+    struct conf_section s = {.name = "kafka.producer", .file = "x.conf"};
+    cr_assert_eq(conf_section_set(&s, "security.protocol", "also-hidden", 4), 0);
+    cr_assert_eq(conf_section_set_secret(&s, "security.protocol", "@credential:m"), 0);
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    cr_assert_eq(conf_rdkafka_apply(kc, &s, &err), -EINVAL);
+    rd_kafka_conf_destroy(kc);
+    cr_assert_not_null(strstr(err.msg, "x.conf:4: [kafka.producer] security.protocol: rejected"),
+                       "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "also-hidden"), "%s", err.msg);
+    s.name = NULL; /* a literal, not owned */
+    conf_section_clear(&s);
+}
+
+Test(conf, names_the_secret_librdkafka_properties)
+{
+    cr_assert(conf_secret_property("sasl.password"));
+    cr_assert(conf_secret_property("ssl.key.password"));
+    cr_assert(conf_secret_property("ssl.keystore.password"));
+    cr_assert(conf_secret_property("ssl.key.pem"));
+    cr_assert(conf_secret_property("sasl.oauthbearer.client.secret"));
+    cr_assert(conf_secret_property("sasl.oauthbearer.config"));
+    cr_assert(!conf_secret_property("sasl.username"));
+    cr_assert(!conf_secret_property("ssl.key.location"));
+    cr_assert(!conf_secret_property("linger.ms"));
+}

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libuv1-dev librdkafka-dev libjansson-dev \
 libcriterion-dev libutf8proc-dev libinih-dev libmicrohttpd-dev zlib1g-dev kcat python3 \
-python3-jsonschema systemd libcld2-dev"
+python3-jsonschema systemd libcld2-dev groff-base man-db dpkg-dev"
 
 missing=""
 for p in $PACKAGES; do
