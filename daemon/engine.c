@@ -86,6 +86,9 @@ struct engine {
     struct pipeline *reload_pipe; /* reload_work's result, new */
     struct errbuf reload_err;
     rd_kafka_t *consumer, *producer;
+    /* Made with the producer, which then asks for their metadata at once rather than on its
+     * 1 s topic scan when the first record arrives. */
+    rd_kafka_topic_t *out_rkt, *dlq_rkt;
     rd_kafka_queue_t *cq, *pq;
     int cpipe[2], ppipe[2];
     uv_poll_t cpoll, ppoll;
@@ -347,12 +350,12 @@ static int job_produce(struct engine *e, struct job *job)
     }
     h = job_headers(job);
     if (job->dead_letter)
-        err = rd_kafka_producev(e->producer, RD_KAFKA_V_TOPIC(e->conf->dlq_topic),
+        err = rd_kafka_producev(e->producer, RD_KAFKA_V_RKT(e->dlq_rkt),
                                 RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
                                 RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
     else
-        err = rd_kafka_producev(e->producer, RD_KAFKA_V_TOPIC(e->conf->output_topic),
+        err = rd_kafka_producev(e->producer, RD_KAFKA_V_RKT(e->out_rkt),
                                 RD_KAFKA_V_KEY(key, key_len),
                                 RD_KAFKA_V_VALUE(job->res.out, job->res.out_len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
@@ -994,6 +997,13 @@ static int engine_open_kafka(struct engine *e)
         rd_kafka_conf_destroy(kc);
         return -EINVAL;
     }
+    if ((e->out_rkt = rd_kafka_topic_new(e->producer, e->conf->output_topic, NULL)) == NULL ||
+        (e->dlq_rkt = rd_kafka_topic_new(e->producer, e->conf->dlq_topic, NULL)) == NULL) {
+        log_err("producer: topic %s: %s",
+                e->out_rkt == NULL ? e->conf->output_topic : e->conf->dlq_topic,
+                rd_kafka_err2str(rd_kafka_last_error()));
+        return -EINVAL;
+    }
     if ((kc = engine_kafka_conf(e, &e->conf->consumer)) == NULL)
         return -EINVAL;
     rd_kafka_conf_set_rebalance_cb(kc, engine_rebalance_cb);
@@ -1156,6 +1166,10 @@ out:
         rd_kafka_queue_destroy(e->pq);
     if (e->consumer != NULL)
         rd_kafka_destroy(e->consumer);
+    if (e->out_rkt != NULL)
+        rd_kafka_topic_destroy(e->out_rkt);
+    if (e->dlq_rkt != NULL)
+        rd_kafka_topic_destroy(e->dlq_rkt);
     if (e->producer != NULL)
         rd_kafka_destroy(e->producer);
     for (int i = 0; i < 2; i++) {
