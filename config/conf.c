@@ -505,7 +505,8 @@ static int conf_resolve_reference(const char *value, char **out, char *reason, s
         }
         if (dir == NULL || dir[0] == '\0') {
             snprintf(reason, len,
-                     "%.200s: $CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)", value);
+                     "%.200s: $CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)",
+                     value);
             return -ENOENT;
         }
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
@@ -756,8 +757,8 @@ struct conf_parse {
     FILE *f;
     int line;
     struct errbuf *err; /* the current error */
-    int nul_line; /* line of the first NUL byte, 0 if none */
-    int mid_line; /* the last piece handed to inih did not end its line */
+    int nul_line;       /* line of the first NUL byte, 0 if none */
+    int mid_line;       /* the last piece handed to inih did not end its line */
     /* "section\0key" of every key seen so far, to reject duplicates */
     char **seen;
     size_t n_seen;

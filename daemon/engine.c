@@ -355,11 +355,11 @@ static int job_produce(struct engine *e, struct job *job)
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
                                 RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
     else
-        err = rd_kafka_producev(e->producer, RD_KAFKA_V_RKT(e->out_rkt),
-                                RD_KAFKA_V_KEY(key, key_len),
-                                RD_KAFKA_V_VALUE(job->res.out, job->res.out_len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                                RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
+        err =
+            rd_kafka_producev(e->producer, RD_KAFKA_V_RKT(e->out_rkt), RD_KAFKA_V_KEY(key, key_len),
+                              RD_KAFKA_V_VALUE(job->res.out, job->res.out_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                              RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* The producer copied the value; the result is no longer needed. */
         pipeline_result_fini(&job->res);

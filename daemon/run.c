@@ -74,12 +74,24 @@ static int run_args(int argc, char **argv, const char *cmd, struct run_source *s
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         const char *key = NULL, *section = "kafka";
         switch (c) {
-        case 'c': src->path = optarg; continue;
-        case 'b': key = "brokers"; break;
-        case 'i': key = "input_topics"; break;
-        case 'o': key = "output_topic"; break;
-        case 'd': key = "dlq_topic"; break;
-        case 'g': key = "group_id"; break;
+        case 'c':
+            src->path = optarg;
+            continue;
+        case 'b':
+            key = "brokers";
+            break;
+        case 'i':
+            key = "input_topics";
+            break;
+        case 'o':
+            key = "output_topic";
+            break;
+        case 'd':
+            key = "dlq_topic";
+            break;
+        case 'g':
+            key = "group_id";
+            break;
         case 's':
             key = "stages";
             section = "pipeline";
@@ -93,8 +105,12 @@ static int run_args(int argc, char **argv, const char *cmd, struct run_source *s
             }
             src->dump_config = 1;
             continue;
-        case 'h': run_usage(stdout, cmd); return -1;
-        default: run_usage(stderr, cmd); return 64;
+        case 'h':
+            run_usage(stdout, cmd);
+            return -1;
+        default:
+            run_usage(stderr, cmd);
+            return 64;
         }
         if (src->n_over < sizeof(src->overrides) / sizeof(src->overrides[0]))
             src->overrides[src->n_over++] = (struct run_override){section, key, optarg};
@@ -276,8 +292,8 @@ static int run_expand_stages(struct conf *conf)
     if (conf->stages_set)
         return 0;
     for (size_t i = 0; stage_registry[i] != NULL; i++)
-        used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
-                                 "%s%s", i == 0 ? "" : ", ", stage_registry[i]->name);
+        used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
+                                 i == 0 ? "" : ", ", stage_registry[i]->name);
     if (used >= sizeof(list))
         return -ENOMEM;
     return conf_set(conf, "pipeline", "stages", list, -1, &err);
