@@ -19,7 +19,7 @@
 #define LANG_GROUP_MAX_MEMBERS 64
 #define LANG_KINDS 6           /* unigram, bigram, trigram, quadrigram, word, word edge */
 #define LANG_SCALE 8.0         /* model cost units per nat (tools/lang/train_lang.py SCALE) */
-#define LANG_TABLE_SLACK 16    /* readable bytes after every table (lang_add_row) */
+#define LANG_TABLE_SLACK 64    /* readable bytes after every table (lang_sum_rows) */
 #define LANG_MAX_WORD 60       /* letters of a word that are scored (keeps a word's sum in 16 bits) */
 #ifndef LANG_STOP_MIN_WORDS
 #define LANG_STOP_MIN_WORDS 24 /* early stop: at least this many words read ... */
@@ -357,18 +357,38 @@ static int lang_field_has_links(const struct text_field *f)
 typedef uint8_t lang_v16u8 __attribute__((vector_size(16)));
 typedef uint16_t lang_v16u16 __attribute__((vector_size(32)));
 
-/* acc[j] += row[j] for j < n, sixteen languages at a time (GCC vector extensions: one AVX2
- * instruction, or two SSE2 ones). The last sixteen may reach past the row into the next one
- * (every table has LANG_TABLE_SLACK bytes after it): lanes from n on are never read. */
+/* acc[q] = the sum over the rows of row[16q .. 16q + 15], for q < k (a constant where this
+ * is inlined, so that the sums stay in registers): sixteen languages per vector step (one
+ * AVX2 instruction, or two SSE2 ones). The last step may reach past a row into the next one
+ * (every table has LANG_TABLE_SLACK readable bytes after it); lanes from the group size on
+ * are never read. */
 static inline __attribute__((always_inline)) void
-lang_add_row(lang_v16u16 *restrict acc, const uint8_t *restrict row, uint32_t n)
+lang_sum_rows(lang_v16u16 *restrict acc, const uint8_t *const *rows, size_t nr, uint32_t k)
 {
-    for (uint32_t j = 0; j < n; j += 16) {
+    lang_v16u16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+
+    for (size_t r = 0; r < nr; r++) {
         lang_v16u8 b;
 
-        memcpy(&b, row + j, sizeof b);
-        acc[j / 16] += __builtin_convertvector(b, lang_v16u16);
+        memcpy(&b, rows[r], sizeof b);
+        a0 += __builtin_convertvector(b, lang_v16u16);
+        if (k > 1) {
+            memcpy(&b, rows[r] + 16, sizeof b);
+            a1 += __builtin_convertvector(b, lang_v16u16);
+        }
+        if (k > 2) {
+            memcpy(&b, rows[r] + 32, sizeof b);
+            a2 += __builtin_convertvector(b, lang_v16u16);
+        }
+        if (k > 3) {
+            memcpy(&b, rows[r] + 48, sizeof b);
+            a3 += __builtin_convertvector(b, lang_v16u16);
+        }
     }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 
 /* Scratch of one detection. */
@@ -587,10 +607,14 @@ lang_score_word(const uint8_t *ctab, const struct lang_group *g, enum lang_scrip
         __builtin_prefetch(rows[r]);
         __builtin_prefetch(rows[r] + n - 1);
     }
-    for (size_t q = 0; q < (n + 15) / 16; q++)
-        acc[q] = (lang_v16u16){0};
-    for (size_t r = 0; r < nr; r++)
-        lang_add_row(acc, rows[r], (uint32_t)n);
+    if (n <= 16)
+        lang_sum_rows(acc, rows, nr, 1);
+    else if (n <= 32)
+        lang_sum_rows(acc, rows, nr, 2);
+    else if (n <= 48)
+        lang_sum_rows(acc, rows, nr, 3);
+    else
+        lang_sum_rows(acc, rows, nr, 4);
     for (uint32_t j = 0; j < n; j++)
         cost[j] += acc[j / 16][j % 16];
     return n_cp;

@@ -198,6 +198,9 @@ static enum cclass classify_cat(int32_t cp, utf8proc_category_t cat)
     }
 }
 
+/* Fields up to this many bytes are decoded into a buffer on the stack. */
+#define TEXT_SMALL_FIELD 256
+
 /* A decoded field: one entry per code point. */
 struct cpinfo {
     uint32_t byte;  /* byte offset of the code point */
@@ -547,7 +550,7 @@ static int split_sentences(struct text_field *f)
 int text_field_init(struct text_field *f, const char *name, const char *data, size_t len,
                     struct errbuf *err)
 {
-    struct cpinfo *ci = NULL;
+    struct cpinfo small[TEXT_SMALL_FIELD + 1], *ci = NULL; /* short fields decode on the stack */
     struct tok_vec tv = {0};
     size_t n = 0, i = 0;
     int rc;
@@ -558,7 +561,7 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
     f->len = len;
     if (len > UINT32_MAX - 1)
         return errbuf_set(err, -EINVAL, "%s: longer than 4 GiB", name);
-    ci = malloc((len + 1) * sizeof(*ci));
+    ci = len <= TEXT_SMALL_FIELD ? small : malloc((len + 1) * sizeof(*ci));
     if (ci == NULL)
         return errbuf_set(err, -ENOMEM, "%s: out of memory", name);
     pthread_once(&fast_once, fast_init);
@@ -613,7 +616,8 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
         space_before = newline_before = false;
         i = j;
     }
-    free(ci);
+    if (ci != small)
+        free(ci);
     ci = NULL;
     f->tokens = tv.v;
     f->n_tokens = tv.n;
@@ -622,7 +626,8 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
         goto fail;
     return 0;
 fail:
-    free(ci);
+    if (ci != small)
+        free(ci);
     free(tv.v);
     text_field_fini(f);
     return errbuf_set(err, rc, "%s: out of memory while tokenizing", name);

@@ -291,7 +291,7 @@ def main():
     head += b"\0" * (((len(head) + 63) & ~63) - len(head))
     assert len(head) == off
     tmp = a.out + ".tmp"
-    body += b"\0" * 64   # lang_add_row() reads up to 15 bytes past a table's last row
+    body += b"\0" * 64   # lang_sum_rows() reads up to 64 bytes from a table's last row
     with open(tmp, "wb") as f:
         f.write(head + body)
     os.replace(tmp, a.out)
