@@ -161,6 +161,44 @@ Test(lang, tells_close_pairs_apart_at_sentence_length)
     EXPECT_ALL(g);
 }
 
+Test(lang, tells_azerbaijani_from_turkish_by_its_schwa)
+{
+    static const struct golden g[] = {
+        {"az", "Mən bir partlayış gördüm."}, {"az", "Mənim bacımı gördünüz?"},
+        {"az", "Gəmi dənizdədir."},          {"az", "Mən"},
+        {"tr", "Ben bir patlama gördüm."},
+    };
+    EXPECT_ALL(g);
+}
+
+Test(lang, tells_serbian_in_latin_letters_from_croatian_and_bosnian)
+{
+    static const struct golden g[] = {
+        {"sr", "Deca se igraju u dvorištu posle podne."},
+        {"sr", "Ovo mleko nije sveže."},
+        {"sr", "Šta želiš da radiš sutra uveče?"},
+        {"hr", "Tko je pojeo kruh koji sam kupio jučer?"},
+        {"hr", "Vrijeme je lijepo, djeca se igraju vani."},
+    };
+    struct lang_result r;
+
+    EXPECT_ALL(g);
+    r = detect("Ovo mleko nije sveže.");
+    cr_expect_str_eq(r.script, "Latn");
+    r = detect("Ово млеко није свеже.");
+    cr_expect_str_eq(r.code, "sr");
+    cr_expect_str_eq(r.script, "Cyrl");
+}
+
+Test(lang, reads_chinese_with_latin_names_as_chinese)
+{
+    static const struct golden g[] = {
+        {"zh", "Tom是想着去安慰Mary的。"},
+        {"zh", "生日快乐，Muiriel！"},
+    };
+    EXPECT_ALL(g);
+}
+
 Test(lang, reads_short_german_and_english_headlines)
 {
     static const struct golden g[] = {
@@ -337,6 +375,14 @@ Test(lang_stage, applies_the_hint_as_configured)
     json_decref(o);
     o = run_stage("prior", "de", amb, lang);
     cr_expect_str_eq(lang, "de");
+    json_decref(o);
+    /* a trusted hint for a language of two scripts takes the script of the text */
+    o = run_stage("trust", "sr", "Ovo mleko nije sveže.", lang);
+    cr_expect_str_eq(lang, "sr");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "script")), "Latn");
+    json_decref(o);
+    o = run_stage("trust", "sr", "Ово млеко није свеже.", lang);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "script")), "Cyrl");
     json_decref(o);
 }
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "stages/text/text.h"
 
 static struct text_field field;
@@ -124,4 +126,23 @@ Test(text, handles_empty_and_space_only_fields)
     text_field_fini(&field);
     tokenize(" \n\t ");
     cr_expect_eq(field.n_tokens, 0);
+}
+
+Test(text, category_table_and_decoder_agree_with_utf8proc)
+{
+    const uint8_t *cat = text_category_table();
+
+    for (int32_t cp = 0; cp < TEXT_FAST_CP; cp++)
+        cr_assert_eq(cat[cp], (uint8_t)utf8proc_category(cp), "U+%04X", (unsigned)cp);
+    for (int32_t cp = 1; cp <= 0x10FFFF; cp += cp < 0x3000 ? 1 : 7) {
+        utf8proc_uint8_t buf[4];
+        utf8proc_ssize_t n;
+        size_t i = 0;
+
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        n = utf8proc_encode_char(cp, buf);
+        cr_assert_eq(text_next_cp((const char *)buf, (size_t)n, &i), cp, "U+%04X", (unsigned)cp);
+        cr_assert_eq(i, (size_t)n);
+    }
 }

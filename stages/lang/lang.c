@@ -13,12 +13,13 @@
 #include <utf8proc.h>
 
 #define LANG_MAGIC "ELID"
-#define LANG_VERSION 2u
+#define LANG_VERSION 3u
 #define LANG_MAX_LANGS 96
 #define LANG_MAX_GROUPS 8
 #define LANG_GROUP_MAX_MEMBERS 64
 #define LANG_KINDS 6           /* unigram, bigram, trigram, quadrigram, word, word edge */
 #define LANG_SCALE 8.0         /* model cost units per nat (tools/lang/train_lang.py SCALE) */
+#define LANG_TABLE_SLACK 64    /* readable bytes after every table (lang_sum_rows) */
 #define LANG_MAX_WORD 60       /* letters of a word that are scored (keeps a word's sum in 16 bits) */
 #ifndef LANG_STOP_MIN_WORDS
 #define LANG_STOP_MIN_WORDS 24 /* early stop: at least this many words read ... */
@@ -29,6 +30,8 @@
 #ifndef LANG_SCRIPT_SAMPLE
 #define LANG_SCRIPT_SAMPLE 512 /* letters sampled for the script vote */
 #endif
+#define LANG_CJK_VOTE 4    /* script votes of a Han or kana character ... */
+#define LANG_HANGUL_VOTE 2 /* ... and of a Hangul syllable (a letter has one) */
 #ifndef LANG_UND_CONF
 #define LANG_UND_CONF 0.3      /* a single word below this confidence is und */
 #endif
@@ -67,6 +70,9 @@ struct lang_model {
     char code[LANG_MAX_LANGS][5];
     char script[LANG_MAX_LANGS][5];
     uint8_t group[LANG_MAX_LANGS];              /* 255: a language with a script of its own */
+    const char *name[LANG_MAX_LANGS];           /* English name (the code when unknown) */
+    uint16_t bias[LANG_MAX_LANGS];              /* cost units every text starts with (a prior) */
+    int group_of_script[LS_N];                  /* group index of a script, or -1 */
     struct lang_group groups[LANG_MAX_GROUPS];
 };
 
@@ -132,6 +138,7 @@ static int lang_model_parse(struct lang_model *m, struct errbuf *err)
         lang_copy_tag(m->code[i], p);
         lang_copy_tag(m->script[i], p + 4);
         m->group[i] = p[8];
+        m->bias[i] = (uint16_t)(p[10] | p[11] << 8);
         if (p[8] != 255 && p[8] >= m->n_groups)
             return errbuf_set(err, -EINVAL, "language %s: bad group %u", m->code[i], p[8]);
     }
@@ -150,11 +157,20 @@ static int lang_model_parse(struct lang_model *m, struct errbuf *err)
         for (int k = 0; k < LANG_KINDS; k++, p += 8) {
             uint32_t lg = lang_u32(p), off = lang_u32(p + 4);
 
-            if (lg > 24 || off > m->size || (((size_t)1 << lg) * gr->n) > m->size - off)
+            if (lg > 24 || off > m->size ||
+                (((size_t)1 << lg) * gr->n) + LANG_TABLE_SLACK > m->size - off)
                 return errbuf_set(err, -EINVAL, "group %s: table %d out of bounds", gr->script, k);
             gr->mask[k] = (1u << lg) - 1;
             gr->table[k] = (const uint8_t *)m->map + off;
         }
+    }
+    for (uint32_t i = 0; i < m->n_langs; i++)
+        m->name[i] = lang_name(m->code[i]) != NULL ? lang_name(m->code[i]) : m->code[i];
+    for (int s = 0; s < LS_N; s++) {
+        m->group_of_script[s] = -1;
+        for (uint32_t g = 0; g < m->n_groups; g++)
+            if (strcmp(m->groups[g].script, lang_script_names[s]) == 0)
+                m->group_of_script[s] = (int)g;
     }
     return 0;
 }
@@ -217,10 +233,11 @@ const char *lang_model_code(const struct lang_model *model, size_t i)
     return i < model->n_langs ? model->code[i] : NULL;
 }
 
-static int lang_model_find(const struct lang_model *m, const char *code)
+/* Index of the language with this code (and script, unless NULL), or -1. */
+static int lang_model_find(const struct lang_model *m, const char *code, const char *script)
 {
     for (uint32_t i = 0; i < m->n_langs; i++)
-        if (strcmp(m->code[i], code) == 0)
+        if (strcmp(m->code[i], code) == 0 && (script == NULL || strcmp(m->script[i], script) == 0))
             return (int)i;
     return -1;
 }
@@ -238,7 +255,7 @@ static enum lang_script_id lang_script(int32_t cp)
 {
     if (cp < 0x80)
         return ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') ? LS_LATN : LS_OTHER;
-    if (cp <= 0x24f || (cp >= 0x1e00 && cp <= 0x1eff))
+    if (cp <= 0x2af || (cp >= 0x1e00 && cp <= 0x1eff)) /* to IPA Extensions: Azerbaijani schwa */
         return LS_LATN;
     if ((cp >= 0x370 && cp <= 0x3ff) || (cp >= 0x1f00 && cp <= 0x1fff))
         return LS_GREK;
@@ -279,13 +296,19 @@ static enum lang_script_id lang_script(int32_t cp)
     return LS_OTHER;
 }
 
-static int lang_is_letter(int32_t cp)
+/* Category of cp, from the text layer's table (cat) when it is there. */
+static inline utf8proc_category_t lang_category(const uint8_t *cat, int32_t cp)
+{
+    return cp < TEXT_FAST_CP ? (utf8proc_category_t)cat[cp] : utf8proc_category(cp);
+}
+
+static int lang_is_letter(const uint8_t *cat, int32_t cp)
 {
     utf8proc_category_t c;
 
     if (cp < 0x80)
         return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
-    c = utf8proc_category(cp);
+    c = lang_category(cat, cp);
 
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME;
 }
@@ -294,49 +317,78 @@ static int lang_is_letter(int32_t cp)
 static int lang_chunk_is_link(const struct text_field *f, const struct text_token *t, size_t *chunk_end,
                               int *verdict)
 {
-    size_t s = t->start_byte, e = t->end_byte;
+    const char *d = f->data;
+    size_t s = t->start_byte, e;
+    int colon = 0, at = 0;
 
     if (t->start_byte < *chunk_end)
         return *verdict;
-    while (s > 0 && f->data[s - 1] != ' ' && f->data[s - 1] != '\n' && f->data[s - 1] != '\t' &&
+    while (s > 0 && d[s - 1] != ' ' && d[s - 1] != '\n' && d[s - 1] != '\t' &&
            t->start_byte - s < 512)
         s--;
-    while (e < f->len && f->data[e] != ' ' && f->data[e] != '\n' && f->data[e] != '\t')
-        e++;
+    for (e = s; e < f->len && d[e] != ' ' && d[e] != '\n' && d[e] != '\t'; e++) {
+        colon |= d[e] == ':';
+        at |= d[e] == '@';
+    }
     *chunk_end = e;
-    *verdict = (memchr(f->data + s, ':', e - s) != NULL && memmem(f->data + s, e - s, "://", 3) != NULL) ||
-               (e - s > 4 && strncasecmp(f->data + s, "www.", 4) == 0) ||
-               memchr(f->data + s, '@', e - s) != NULL;
+    *verdict = at || (colon && memmem(d + s, e - s, "://", 3) != NULL) ||
+               (e - s > 4 && (d[s] | 0x20) == 'w' && (d[s + 1] | 0x20) == 'w' &&
+                (d[s + 2] | 0x20) == 'w' && d[s + 3] == '.');
     return *verdict;
 }
 
-static uint32_t lang_hash(const char *s, size_t len, uint32_t seed)
+/* Whether field f may hold a link at all (an '@', "://" or "www."), so that most fields skip
+ * the check per token. */
+static int lang_field_has_links(const struct text_field *f)
 {
-    uint32_t h = 2166136261u ^ seed;
+    const char *d = f->data, *p = d, *end = d + f->len;
 
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 16777619u;
+    if (memchr(d, '@', f->len) != NULL ||
+        (memchr(d, ':', f->len) != NULL && memmem(d, f->len, "://", 3) != NULL))
+        return 1;
+    while ((p = memchr(p, '.', (size_t)(end - p))) != NULL) {
+        if (p - d >= 3 && (p[-1] | 0x20) == 'w' && (p[-2] | 0x20) == 'w' && (p[-3] | 0x20) == 'w')
+            return 1;
+        p++;
     }
-    return h;
+    return 0;
 }
 
-typedef uint8_t lang_v8u8 __attribute__((vector_size(8)));
-typedef uint16_t lang_v8u16 __attribute__((vector_size(16)));
+typedef uint8_t lang_v16u8 __attribute__((vector_size(16)));
+typedef uint16_t lang_v16u16 __attribute__((vector_size(32)));
 
-/* acc[j] += row[j] for j < n, eight languages at a time (GCC vector extensions). */
-static void lang_add_row(lang_v8u16 *restrict acc, const uint8_t *restrict row, uint32_t n)
+/* acc[q] = the sum over the rows of row[16q .. 16q + 15], for q < k (a constant where this
+ * is inlined, so that the sums stay in registers): sixteen languages per vector step (one
+ * AVX2 instruction, or two SSE2 ones). The last step may reach past a row into the next one
+ * (every table has LANG_TABLE_SLACK readable bytes after it); lanes from the group size on
+ * are never read. */
+static inline __attribute__((always_inline)) void
+lang_sum_rows(lang_v16u16 *restrict acc, const uint8_t *const *rows, size_t nr, uint32_t k)
 {
-    uint32_t j = 0;
+    lang_v16u16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
 
-    for (; j + 8 <= n; j += 8) {
-        lang_v8u8 b;
+    for (size_t r = 0; r < nr; r++) {
+        lang_v16u8 b;
 
-        memcpy(&b, row + j, sizeof b);
-        acc[j / 8] += __builtin_convertvector(b, lang_v8u16);
+        memcpy(&b, rows[r], sizeof b);
+        a0 += __builtin_convertvector(b, lang_v16u16);
+        if (k > 1) {
+            memcpy(&b, rows[r] + 16, sizeof b);
+            a1 += __builtin_convertvector(b, lang_v16u16);
+        }
+        if (k > 2) {
+            memcpy(&b, rows[r] + 32, sizeof b);
+            a2 += __builtin_convertvector(b, lang_v16u16);
+        }
+        if (k > 3) {
+            memcpy(&b, rows[r] + 48, sizeof b);
+            a3 += __builtin_convertvector(b, lang_v16u16);
+        }
     }
-    for (; j < n; j++)
-        acc[j / 8][j % 8] = (uint16_t)(acc[j / 8][j % 8] + row[j]);
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 
 /* Scratch of one detection. */
@@ -348,29 +400,39 @@ struct lang_scan {
 /* text_next_cp with the ASCII case inline. */
 static inline int32_t lang_next_cp(const char *s, size_t len, size_t *i)
 {
-    if ((uint8_t)s[*i] < 0x80)
-        return (int32_t)(uint8_t)s[(*i)++];
+    const uint8_t *u = (const uint8_t *)s + *i;
+
+    if (u[0] < 0x80) {
+        (*i)++;
+        return u[0];
+    }
+    if (u[0] >= 0xc2 && u[0] <= 0xdf && len - *i >= 2 && (u[1] & 0xc0) == 0x80) {
+        *i += 2;
+        return (int32_t)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+    }
     return text_next_cp(s, len, i);
 }
 
 /* Counts letters per script over the first LANG_SCRIPT_SAMPLE letters. */
-static void lang_count_scripts(const struct text_field *fields, size_t n_fields, struct lang_scan *sc)
+static void lang_count_scripts(const uint8_t *cat, const struct text_field *fields, size_t n_fields,
+                               struct lang_scan *sc)
 {
     for (size_t fi = 0; fi < n_fields; fi++) {
         const struct text_field *f = &fields[fi];
         size_t chunk_end = 0;
-        int verdict = 0;
+        int verdict = 0, links = lang_field_has_links(f);
 
         for (size_t ti = 0; ti < f->n_tokens; ti++) {
             const struct text_token *t = &f->tokens[ti];
             size_t i = t->start_byte;
 
-            if (t->kind != TEXT_TOK_WORD || lang_chunk_is_link(f, t, &chunk_end, &verdict))
+            if (t->kind != TEXT_TOK_WORD ||
+                (links && lang_chunk_is_link(f, t, &chunk_end, &verdict)))
                 continue;
             while (i < t->end_byte) {
                 int32_t cp = lang_next_cp(f->data, t->end_byte, &i);
 
-                if (!lang_is_letter(cp))
+                if (!lang_is_letter(cat, cp))
                     continue;
                 sc->script_letters[lang_script(cp)]++;
                 if (++sc->letters >= LANG_SCRIPT_SAMPLE)
@@ -391,90 +453,72 @@ static int32_t lang_cyrillic_twin(int32_t cp)
     return at != NULL ? cyr[at - latin] : 0;
 }
 
-static size_t lang_put_cp(char *out, int32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Whether case folding cp is its simple lower-case mapping: ASCII, Latin-1 to Latin
- * Extended-B and Cyrillic, except the letters whose folding differs (sharp s, dotted I, ...). */
+ * Extended-B and Cyrillic, except the letters whose folding differs (sharp s, dotted I, ...),
+ * and most of Arabic and Devanagari (no case, NFC-stable). */
 static int lang_simple_fold(int32_t cp)
 {
     if (cp < 0x80)
         return 1;
+    /* Arabic and Devanagari have no case; NFC leaves them alone except the marks that
+     * compose or reorder (hamza and madda above, harakat, nukta, stress signs) and the
+     * nukta letters it decomposes. */
+    if (cp >= 0x600 && cp <= 0x6ff)
+        return !(cp >= 0x610 && cp <= 0x61a) && !(cp >= 0x64b && cp <= 0x65f) && cp != 0x670 &&
+               !(cp >= 0x6d6 && cp <= 0x6ed);
+    if (cp >= 0x900 && cp <= 0x97f)
+        return cp != 0x93c && !(cp >= 0x951 && cp <= 0x954) && !(cp >= 0x958 && cp <= 0x95f);
     if ((cp < 0xc0 || cp > 0x24f) && (cp < 0x400 || cp > 0x52f))
         return 0;
     return cp != 0xdf && cp != 0x130 && cp != 0x149 && cp != 0x17f && cp != 0x1f0;
 }
 
-/* Case-folds a word exactly like text_fold, without its allocation when every letter folds
- * to its simple lower case (valid UTF-8 assumed, as for text_fold). */
-static long lang_fold(const char *w, size_t len, char *out, size_t cap)
+/* One word as the model sees it: folded, letters and marks of the text's script only. */
+struct lang_word {
+    int32_t kept[LANG_MAX_WORD];     /* the letters (no marks), as in the lingua tables */
+    int32_t word[2 * LANG_MAX_WORD]; /* letters and marks */
+    size_t m, n_cp;                  /* letters; letters and marks */
+};
+
+/* Fills *lw from the word w, case-folded exactly like text_fold (code point by code point
+ * while every one folds to its simple lower case, else the whole word through utf8proc).
+ * Returns its letters (0 when it has none, or letters of another script). */
+static size_t lang_word_form(const uint8_t *ctab, enum lang_script_id script, const char *w,
+                             size_t wlen, struct lang_word *lw)
 {
-    size_t i = 0, o = 0;
-
-    if (len + 1 > cap)
-        return text_fold(w, len, out, cap);
-    while (i < len) {
-        int32_t cp = lang_next_cp(w, len, &i);
-
-        if (cp < 0 || !lang_simple_fold(cp))
-            return text_fold(w, len, out, cap);
-        o += lang_put_cp(out + o, cp < 0x80 ? ((cp >= 'A' && cp <= 'Z') ? cp + ('a' - 'A') : cp)
-                                            : utf8proc_tolower(cp));
-    }
-    out[o] = '\0';
-    return (long)o;
-}
-
-/* Costs one word's n-grams (over its letters, as in the lingua tables) and the word itself
- * (letters and marks) for all languages of group g. Returns the number of letters and marks scored (0 when
- * the word has letters of another script). */
-static size_t lang_score_word(const struct lang_group *g, enum lang_script_id script,
-                              const char *w, size_t wlen, uint32_t *cost)
-{
-    char folded[4 * LANG_MAX_WORD + 64], kept[4 * LANG_MAX_WORD + 8], word[8 * LANG_MAX_WORD + 8];
-    uint16_t off[LANG_MAX_WORD + 1], woff[2 * LANG_MAX_WORD + 1];
-    const uint8_t *rows[4 * LANG_MAX_WORD + LANG_WORD_WEIGHT + 6 * LANG_EDGE_WEIGHT];
-    lang_v8u16 acc[LANG_GROUP_MAX_MEMBERS / 8] = {{0}};  /* at most 255 x 250 rows: fits */
-    size_t m = 0, klen = 0, wl = 0, i = 0, n_cp = 0, nr = 0;
-    long flen;
+    char folded[4 * LANG_MAX_WORD + 64];
+    const char *src = w;
+    size_t len, m = 0, i = 0, n_cp = 0;
+    int fold = 1;
 
     if (wlen > 4 * LANG_MAX_WORD)
         wlen = 4 * LANG_MAX_WORD;
-    flen = lang_fold(w, wlen, folded, sizeof folded);
-    if (flen <= 0)
-        return 0;
-    while (i < (size_t)flen && m < LANG_MAX_WORD && n_cp < 2 * LANG_MAX_WORD) {
-        int32_t cp = lang_next_cp(folded, (size_t)flen, &i);
+    len = wlen;
+    while (i < len && m < LANG_MAX_WORD && n_cp < 2 * LANG_MAX_WORD) {
+        int32_t cp = lang_next_cp(src, len, &i);
         utf8proc_category_t cat;
         enum lang_script_id s;
-        size_t n;
 
-        if (cp < 0)
-            break;
+        if (fold && cp >= 0x80) {
+            if (!lang_simple_fold(cp)) {
+                long flen = text_fold(w, wlen, folded, sizeof folded);
+
+                if (flen <= 0)
+                    return 0;
+                src = folded;
+                len = (size_t)flen;
+                i = m = n_cp = 0;
+                fold = 0;
+                continue;
+            }
+            if (cp < 0x530)
+                cp = utf8proc_tolower(cp);
+        } else if (fold && cp >= 'A' && cp <= 'Z') {
+            cp += 'a' - 'A';
+        }
         cat = cp < 0x80 ? ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z' ? UTF8PROC_CATEGORY_LL
-                                                                     : UTF8PROC_CATEGORY_CN)
-                        : utf8proc_category(cp);
+                                                                    : UTF8PROC_CATEGORY_CN)
+                        : lang_category(ctab, cp);
         if (cat < UTF8PROC_CATEGORY_LU || cat > UTF8PROC_CATEGORY_ME)
             continue;
         s = lang_script(cp);
@@ -486,52 +530,93 @@ static size_t lang_score_word(const struct lang_group *g, enum lang_script_id sc
             continue;
         if (s != script && s != LS_OTHER)
             return 0;
-        woff[n_cp++] = (uint16_t)wl;
-        n = lang_put_cp(word + wl, cp);
-        wl += n;
-        if (cat > UTF8PROC_CATEGORY_LO)
-            continue;
-        off[m++] = (uint16_t)klen;
-        memcpy(kept + klen, word + wl - n, n);
-        klen += n;
+        lw->word[n_cp++] = cp;
+        if (cat <= UTF8PROC_CATEGORY_LO)
+            lw->kept[m++] = cp;
     }
+    lw->m = m;
+    lw->n_cp = n_cp;
+    return m;
+}
+
+/* Feature hashes: FNV-1a over code points, then a seed (the feature kind) mixed in. Same as
+ * hash_cps() in tools/lang/train_lang.py. */
+#define LANG_FNV_BASIS 2166136261u
+#define LANG_FNV_PRIME 16777619u
+
+static inline uint32_t lang_fnv_step(uint32_t h, int32_t cp)
+{
+    return (h ^ (uint32_t)cp) * LANG_FNV_PRIME;
+}
+
+static inline uint32_t lang_fnv_final(uint32_t h, uint32_t seed)
+{
+    h ^= seed * 0x9e3779b1u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    return h;
+}
+
+/* Costs one word's n-grams (over its letters, as in the lingua tables), the word itself
+ * (letters and marks) and its edges (first and last 1-3 code points with a boundary mark)
+ * for all languages of group g. Returns the number of letters and marks scored (0 when the
+ * word has letters of another script). */
+__attribute__((target_clones("avx2", "default"))) static size_t
+lang_score_word(const uint8_t *ctab, const struct lang_group *g, enum lang_script_id script,
+                const char *w, size_t wlen, uint32_t *cost)
+{
+    struct lang_word lw;
+    const uint8_t *rows[4 * LANG_MAX_WORD + LANG_WORD_WEIGHT + 6 * LANG_EDGE_WEIGHT];
+    lang_v16u16 acc[LANG_GROUP_MAX_MEMBERS / 16]; /* at most 255 x 250 rows: fits */
+    size_t m, n_cp, nr = 0, n = g->n;
+    uint32_t h;
+
+    m = lang_word_form(ctab, script, w, wlen, &lw);
     if (m == 0)
         return 0;
-    off[m] = (uint16_t)klen;
-    /* Hash everything first and prefetch the rows, so that the cache misses overlap. */
-    for (uint32_t k = 1; k <= 4 && k <= m; k++) {
-        const uint8_t *tab = g->table[k - 1];
-
-        for (size_t a = 0; a + k <= m; a++) {
-            uint32_t h = lang_hash(kept + off[a], (size_t)(off[a + k] - off[a]), k) & g->mask[k - 1];
-
-            rows[nr++] = tab + (size_t)h * g->n;
+    n_cp = lw.n_cp;
+    /* Hash everything first and prefetch the rows, so that the cache misses overlap. The
+     * n-grams that start at one letter share their hash prefix. */
+    for (size_t a = 0; a < m; a++) {
+        h = LANG_FNV_BASIS;
+        for (uint32_t k = 1; k <= 4 && a + k <= m; k++) {
+            h = lang_fnv_step(h, lw.kept[a + k - 1]);
+            rows[nr++] = g->table[k - 1] + (size_t)(lang_fnv_final(h, k) & g->mask[k - 1]) * n;
         }
     }
+    h = LANG_FNV_BASIS;
+    for (size_t k = 0; k < n_cp; k++)
+        h = lang_fnv_step(h, lw.word[k]);
     for (int r = 0; r < LANG_WORD_WEIGHT; r++)
-        rows[nr++] = g->table[4] + (size_t)(lang_hash(word, wl, 5) & g->mask[4]) * g->n;
-    woff[n_cp] = (uint16_t)wl;
+        rows[nr++] = g->table[4] + (size_t)(lang_fnv_final(h, 5) & g->mask[4]) * n;
+    h = lang_fnv_step(LANG_FNV_BASIS, '^');
     for (size_t k = 1; k <= 3 && k <= n_cp; k++) {
-        char edge[4 * 3 + 2];
-        size_t plen = woff[k], slen = wl - woff[n_cp - k];
+        uint32_t t = LANG_FNV_BASIS;
 
-        edge[0] = '^';
-        memcpy(edge + 1, word, plen);
-        for (int r = 0; r < LANG_EDGE_WEIGHT; r++)
-            rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, plen + 1, 6) & g->mask[5]) * g->n;
-        memcpy(edge, word + woff[n_cp - k], slen);
-        edge[slen] = '$';
-        for (int r = 0; r < LANG_EDGE_WEIGHT; r++)
-            rows[nr++] = g->table[5] + (size_t)(lang_hash(edge, slen + 1, 6) & g->mask[5]) * g->n;
+        h = lang_fnv_step(h, lw.word[k - 1]);
+        for (size_t q = n_cp - k; q < n_cp; q++)
+            t = lang_fnv_step(t, lw.word[q]);
+        t = lang_fnv_step(t, '$');
+        for (int r = 0; r < LANG_EDGE_WEIGHT; r++) {
+            rows[nr++] = g->table[5] + (size_t)(lang_fnv_final(h, 6) & g->mask[5]) * n;
+            rows[nr++] = g->table[5] + (size_t)(lang_fnv_final(t, 6) & g->mask[5]) * n;
+        }
     }
     for (size_t r = 0; r < nr; r++) {
         __builtin_prefetch(rows[r]);
-        __builtin_prefetch(rows[r] + g->n - 1);
+        __builtin_prefetch(rows[r] + n - 1);
     }
-    for (size_t r = 0; r < nr; r++)
-        lang_add_row(acc, rows[r], g->n);
-    for (uint32_t j = 0; j < g->n; j++)
-        cost[j] += acc[j / 8][j % 8];
+    if (n <= 16)
+        lang_sum_rows(acc, rows, nr, 1);
+    else if (n <= 32)
+        lang_sum_rows(acc, rows, nr, 2);
+    else if (n <= 48)
+        lang_sum_rows(acc, rows, nr, 3);
+    else
+        lang_sum_rows(acc, rows, nr, 4);
+    for (uint32_t j = 0; j < n; j++)
+        cost[j] += acc[j / 16][j % 16];
     return n_cp;
 }
 
@@ -545,10 +630,8 @@ static void lang_set_und(struct lang_result *out)
 
 static void lang_set_single(const struct lang_model *m, int li, double conf, struct lang_result *out)
 {
-    const char *name = lang_name(m->code[li]);
-
     out->code = m->code[li];
-    out->name = name != NULL ? name : m->code[li];
+    out->name = m->name[li];
     out->script = m->script[li];
     out->confidence = conf;
     out->candidates[0].code = m->code[li];
@@ -584,7 +667,7 @@ static void lang_rank(const struct lang_model *m, const struct lang_group *g, co
     for (uint32_t j = 0; j < g->n; j++) {
         double d = ((double)(cost[j] - best[0]) / LANG_SCALE) / tau;
 
-        if (d < 40.0)  /* exp(-40) adds nothing */
+        if (d < 20.0) /* exp(-20) adds nothing that shows */
             z += exp(-d);
     }
     for (size_t q = 0; q < nb; q++) {
@@ -594,10 +677,8 @@ static void lang_rank(const struct lang_model *m, const struct lang_group *g, co
     out->n_candidates = nb;
     {
         int li = g->members[idx[0]];
-        const char *name = lang_name(m->code[li]);
-
         out->code = m->code[li];
-        out->name = name != NULL ? name : m->code[li];
+        out->name = m->name[li];
         out->script = m->script[li];
         out->confidence = out->candidates[0].confidence;
     }
@@ -608,42 +689,53 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
 {
     struct lang_scan sc = {0};
     enum lang_script_id script = LS_OTHER;
-    size_t top = 0, cjk, n_words = 0, n_feats = 0;
+    size_t top = 0, cjk, votes = 0, n_words = 0, n_feats = 0;
     uint32_t cost[LANG_GROUP_MAX_MEMBERS] = {0};
     const struct lang_group *g = NULL;
     int hint_li = -1, stop = 0;
+    const uint8_t *ctab = text_category_table();
 
     memset(out, 0, sizeof *out);
     lang_set_und(out);
     if (hint != NULL && mode != LANG_HINT_IGNORE)
-        hint_li = lang_model_find(model, hint);
-    if (hint_li >= 0 && mode == LANG_HINT_TRUST) {
-        lang_set_single(model, hint_li, 1.0, out);
-        return;
-    }
-    lang_count_scripts(fields, n_fields, &sc);
-    if (sc.letters == 0)
-        return;
-    cjk = sc.script_letters[LS_HANI] + sc.script_letters[LS_KANA];
+        hint_li = lang_model_find(model, hint, NULL);
+    lang_count_scripts(ctab, fields, n_fields, &sc);
+    /* A Han or kana character carries about a word, a Hangul syllable two or three letters:
+     * "Tom是想着去安慰Mary的" is Chinese. */
+    cjk = LANG_CJK_VOTE * (sc.script_letters[LS_HANI] + sc.script_letters[LS_KANA]);
+    for (int s = LS_OTHER; s < LS_N; s++)
+        votes += s == LS_HANI || s == LS_KANA ? LANG_CJK_VOTE * sc.script_letters[s]
+                 : s == LS_HANG               ? LANG_HANGUL_VOTE * sc.script_letters[s]
+                                              : sc.script_letters[s];
     for (int s = LS_LATN; s < LS_N; s++) {
-        size_t c = (s == LS_HANI || s == LS_KANA) ? cjk : sc.script_letters[s];
+        size_t c = (s == LS_HANI || s == LS_KANA) ? cjk
+                   : s == LS_HANG                 ? LANG_HANGUL_VOTE * sc.script_letters[s]
+                                                  : sc.script_letters[s];
 
         if (c > top) {
             top = c;
             script = (enum lang_script_id)s;
         }
     }
-    if (script == LS_OTHER)
-        return;
     if (script == LS_HANI || script == LS_KANA)
-        script = sc.script_letters[LS_KANA] > 0 && sc.script_letters[LS_KANA] * 20 >= cjk ? LS_KANA
-                                                                                          : LS_HANI;
-    for (uint32_t gi = 0; gi < model->n_groups; gi++)
-        if (strcmp(model->groups[gi].script, lang_script_names[script]) == 0)
-            g = &model->groups[gi];
+        script =
+            sc.script_letters[LS_KANA] > 0 && LANG_CJK_VOTE * sc.script_letters[LS_KANA] * 20 >= cjk
+                ? LS_KANA
+                : LS_HANI;
+    if (hint_li >= 0 && mode == LANG_HINT_TRUST) {
+        /* a language written in two scripts (Serbian): the entry of the text's script */
+        int li = lang_model_find(model, hint, lang_script_names[script]);
+
+        lang_set_single(model, li >= 0 ? li : hint_li, 1.0, out);
+        return;
+    }
+    if (sc.letters == 0 || script == LS_OTHER)
+        return;
+    if (model->group_of_script[script] >= 0)
+        g = &model->groups[model->group_of_script[script]];
     if (g == NULL) {
         int li = lang_model_find_script(model, lang_script_names[script]);
-        double conf = (double)top / (double)sc.letters;
+        double conf = (double)top / (double)votes;
 
         if (li >= 0)
             lang_set_single(model, li, conf > 0.99 ? 0.99 : conf, out);
@@ -653,15 +745,16 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
     for (size_t fi = 0; fi < n_fields && !stop; fi++) {
         const struct text_field *f = &fields[fi];
         size_t chunk_end = 0;
-        int verdict = 0;
+        int verdict = 0, links = lang_field_has_links(f);
 
         for (size_t ti = 0; ti < f->n_tokens && !stop; ti++) {
             const struct text_token *t = &f->tokens[ti];
             size_t m;
 
-            if (t->kind != TEXT_TOK_WORD || lang_chunk_is_link(f, t, &chunk_end, &verdict))
+            if (t->kind != TEXT_TOK_WORD ||
+                (links && lang_chunk_is_link(f, t, &chunk_end, &verdict)))
                 continue;
-            m = lang_score_word(g, script, text_tok_ptr(f, t), text_tok_len(t), cost);
+            m = lang_score_word(ctab, g, script, text_tok_ptr(f, t), text_tok_len(t), cost);
             if (m == 0)
                 continue;
             n_words++;
@@ -684,10 +777,11 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
     }
     if (n_words == 0)
         return;
-    if (hint_li >= 0 && model->group[hint_li] != 255 &&
-        &model->groups[model->group[hint_li]] == g) {
+    for (uint32_t j = 0; j < g->n; j++)
+        cost[j] += model->bias[g->members[j]];
+    if (hint != NULL && mode == LANG_HINT_PRIOR) {
         for (uint32_t j = 0; j < g->n; j++)
-            if (g->members[j] == hint_li)
+            if (strcmp(model->code[g->members[j]], hint) == 0)
                 cost[j] = cost[j] > LANG_PRIOR_BONUS ? cost[j] - LANG_PRIOR_BONUS : 0;
     }
     lang_rank(model, g, cost, n_feats, out);

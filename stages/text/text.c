@@ -2,6 +2,7 @@
 #include "stages/text/text.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,35 @@ bad:
     return -EILSEQ;
 }
 
+static int32_t text_next_cp_slow(const char *s, size_t len, size_t *i);
+
 int32_t text_next_cp(const char *s, size_t len, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)s + *i;
+    size_t left = len - *i;
+
+    /* ASCII and well-formed two- and three-byte sequences inline; the rest through utf8proc */
+    if (u[0] < 0x80) {
+        (*i)++;
+        return u[0];
+    }
+    if (u[0] >= 0xC2 && u[0] <= 0xDF && left >= 2 && (u[1] & 0xC0) == 0x80) {
+        *i += 2;
+        return (int32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+    }
+    if (u[0] >= 0xE0 && u[0] <= 0xEF && left >= 3 && (u[1] & 0xC0) == 0x80 &&
+        (u[2] & 0xC0) == 0x80) {
+        int32_t cp = (int32_t)(u[0] & 0x0F) << 12 | (int32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+
+        if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
+            *i += 3;
+            return cp;
+        }
+    }
+    return text_next_cp_slow(s, len, i);
+}
+
+static int32_t text_next_cp_slow(const char *s, size_t len, size_t *i)
 {
     utf8proc_int32_t cp = 0;
     utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + *i,
@@ -100,13 +129,34 @@ long text_fold(const char *s, size_t len, char *out, size_t cap)
 /* Character classes the tokenizer works with. */
 enum cclass { C_SPACE, C_NEWLINE, C_LETTER, C_MARK, C_DIGIT, C_PUNCT, C_SYMBOL, C_OTHER };
 
-static enum cclass classify(int32_t cp)
+static enum cclass classify_cat(int32_t cp, utf8proc_category_t cat);
+
+/* Categories and classes of the code points below TEXT_FAST_CP, filled once. */
+static uint8_t fast_category[TEXT_FAST_CP];
+static uint8_t fast_class[TEXT_FAST_CP];
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+
+static void fast_init(void)
+{
+    for (int32_t cp = 0; cp < TEXT_FAST_CP; cp++) {
+        fast_category[cp] = (uint8_t)utf8proc_category(cp);
+        fast_class[cp] = (uint8_t)classify_cat(cp, utf8proc_category(cp));
+    }
+}
+
+const uint8_t *text_category_table(void)
+{
+    pthread_once(&fast_once, fast_init);
+    return fast_category;
+}
+
+static enum cclass classify_cat(int32_t cp, utf8proc_category_t cat)
 {
     if (cp == '\n' || cp == 0x2028 || cp == 0x2029 || cp == 0x85)
         return C_NEWLINE;
     if (cp == '\r')
         return C_SPACE;
-    switch (utf8proc_category(cp)) {
+    switch (cat) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
     case UTF8PROC_CATEGORY_LT:
@@ -148,11 +198,15 @@ static enum cclass classify(int32_t cp)
     }
 }
 
+/* Fields up to this many bytes are decoded into a buffer on the stack. */
+#define TEXT_SMALL_FIELD 256
+
 /* A decoded field: one entry per code point. */
 struct cpinfo {
     uint32_t byte;  /* byte offset of the code point */
     int32_t cp;
     uint8_t cls;    /* enum cclass */
+    uint8_t cat;    /* utf8proc_category_t */
 };
 
 static bool is_word_class(uint8_t c)
@@ -244,7 +298,7 @@ static void set_word_flags(struct text_token *t, const struct cpinfo *ci, size_t
 
     for (size_t k = a; k < b; k++) {
         if (ci[k].cls == C_LETTER) {
-            utf8proc_category_t cat = utf8proc_category(ci[k].cp);
+            utf8proc_category_t cat = (utf8proc_category_t)ci[k].cat;
             any_alpha = true;
             if (cat == UTF8PROC_CATEGORY_LL || (cat != UTF8PROC_CATEGORY_LU &&
                                                 cat != UTF8PROC_CATEGORY_LT &&
@@ -496,7 +550,7 @@ static int split_sentences(struct text_field *f)
 int text_field_init(struct text_field *f, const char *name, const char *data, size_t len,
                     struct errbuf *err)
 {
-    struct cpinfo *ci = NULL;
+    struct cpinfo small[TEXT_SMALL_FIELD + 1], *ci = NULL; /* short fields decode on the stack */
     struct tok_vec tv = {0};
     size_t n = 0, i = 0;
     int rc;
@@ -507,13 +561,23 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
     f->len = len;
     if (len > UINT32_MAX - 1)
         return errbuf_set(err, -EINVAL, "%s: longer than 4 GiB", name);
-    ci = malloc((len + 1) * sizeof(*ci));
+    ci = len <= TEXT_SMALL_FIELD ? small : malloc((len + 1) * sizeof(*ci));
     if (ci == NULL)
         return errbuf_set(err, -ENOMEM, "%s: out of memory", name);
+    pthread_once(&fast_once, fast_init);
     while (i < len) {
         ci[n].byte = (uint32_t)i;
-        ci[n].cp = text_next_cp(data, len, &i);
-        ci[n].cls = (uint8_t)classify(ci[n].cp);
+        int32_t cp =
+            (uint8_t)data[i] < 0x80 ? (int32_t)(uint8_t)data[i++] : text_next_cp(data, len, &i);
+
+        ci[n].cp = cp;
+        if (cp < TEXT_FAST_CP) {
+            ci[n].cat = fast_category[cp];
+            ci[n].cls = fast_class[cp];
+        } else {
+            ci[n].cat = (uint8_t)utf8proc_category(cp);
+            ci[n].cls = (uint8_t)classify_cat(cp, (utf8proc_category_t)ci[n].cat);
+        }
         n++;
     }
     ci[n].byte = (uint32_t)len;
@@ -552,7 +616,8 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
         space_before = newline_before = false;
         i = j;
     }
-    free(ci);
+    if (ci != small)
+        free(ci);
     ci = NULL;
     f->tokens = tv.v;
     f->n_tokens = tv.n;
@@ -561,7 +626,8 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
         goto fail;
     return 0;
 fail:
-    free(ci);
+    if (ci != small)
+        free(ci);
     free(tv.v);
     text_field_fini(f);
     return errbuf_set(err, rc, "%s: out of memory while tokenizing", name);

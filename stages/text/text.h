@@ -92,6 +92,13 @@ long text_fold(const char *s, size_t len, char *out, size_t cap);
 /* Decodes one code point at s[*i] (valid UTF-8 assumed), advancing *i. */
 int32_t text_next_cp(const char *s, size_t len, size_t *i);
 
+/* Code points below this have their utf8proc category in text_category_table(). */
+#define TEXT_FAST_CP 0x3000
+
+/* The utf8proc category (utf8proc_category_t) of every code point below TEXT_FAST_CP: a
+ * shared read-only table, filled on first use (thread-safe). */
+const uint8_t *text_category_table(void);
+
 /* Number of code points in valid UTF-8 s[0..len). */
 size_t text_count_cp(const char *s, size_t len);
 

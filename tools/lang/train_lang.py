@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""train_lang: builds models/lang/lang.bin from the langid data (lingua n-gram tables,
-NTREX-128 even documents, UDHR, bible-partial). Standard library only.
+"""train_lang: builds models/lang/lang.bin (format version 3) from the langid data (lingua
+n-gram tables, NTREX-128 even documents, Tatoeba even lines, UDHR, bible-partial). Standard
+library only.
 
 Usage: tools/lang/train_lang.py --data ../shared/data/langid --out models/lang/lang.bin
 """
@@ -9,7 +10,7 @@ import argparse, collections, json, lzma, math, os, struct, sys, unicodedata
 # Script groups. Languages in a one-language script need no table.
 GROUPS = [
     ("Latn", "af az bs ca cs cy da de en eo es et eu fi fr ga hr hu id is it la lg lt lv mi ms "
-             "nb nl nn pl pt ro sk sl sn so sq st sv sw tl tn tr ts vi xh yo zu"),
+             "nb nl nn pl pt ro sk sl sn so sq sr st sv sw tl tn tr ts vi xh yo zu"),
     ("Cyrl", "be bg kk mk mn ru sr uk"),
     ("Arab", "ar fa ur"),
     ("Deva", "hi mr"),
@@ -20,12 +21,17 @@ SINGLE = [("el", "Grek"), ("he", "Hebr"), ("hy", "Armn"), ("ka", "Geor"), ("ko",
 # Table bucket counts (log2) per feature kind: unigram, bigram, trigram, quadrigram, word,
 # word edge (first or last 1-3 letters with a boundary mark).
 KINDS = 6
-LOG2 = [int(x) for x in os.environ.get("LANG_LOG2", "11,14,14,16,17,15").split(",")]
+LOG2 = [int(x) for x in os.environ.get("LANG_LOG2", "11,14,14,16,18,15").split(",")]
 KEEP = [int(x) for x in os.environ.get("LANG_KEEP", "100000,100000,6000,9000,30000,8000").split(",")]   # kept features per language per kind
+# cost multiplier per kind (the detector also counts a whole word LANG_WORD_WEIGHT times)
+KW = [float(x) for x in os.environ.get("LANG_KW", "1,1,1,1,1,1").split(",")]
 PEN_Q = float(os.environ.get("PEN_Q", "0.95"))
 PEN_ADD = float(os.environ.get("PEN_ADD", "3.0"))
 TATOEBA_W = int(os.environ.get("TATOEBA_W", "3"))   # weight of a Tatoeba word occurrence
 SCALE = 8.0                                  # cost units per nat
+# Cost (units) a language starts every text with: Serbian in Latin letters has to outweigh
+# Bosnian and Croatian, whose tables hold the same words.
+BIAS = {("sr", "Latn"): int(os.environ.get("SR_LATN_BIAS", "48"))}
 ISO3 = {"afr": "af", "azj": "az", "aze": "az", "bos": "bs", "cat": "ca", "ces": "cs", "cym": "cy",
         "dan": "da", "deu": "de", "eng": "en", "epo": "eo", "spa": "es", "est": "et", "ekk": "et",
         "eus": "eu", "fin": "fi", "fra": "fr", "gle": "ga", "hrv": "hr", "hun": "hu", "ind": "id",
@@ -39,11 +45,16 @@ ISO3 = {"afr": "af", "azj": "az", "aze": "az", "bos": "bs", "cat": "ca", "ces": 
         "mar": "mr"}
 
 
-def fnv1a(data, seed):
-    h = (2166136261 ^ seed) & 0xffffffff
-    for b in data:
-        h ^= b
-        h = (h * 16777619) & 0xffffffff
+def hash_cps(s, seed):
+    """FNV-1a over the code points of s, then the seed mixed in (lang_fnv_* in
+    stages/lang/lang.c)."""
+    h = 2166136261
+    for ch in s:
+        h = ((h ^ ord(ch)) * 16777619) & 0xffffffff
+    h ^= (seed * 0x9e3779b1) & 0xffffffff
+    h ^= h >> 16
+    h = (h * 0x85ebca6b) & 0xffffffff
+    h ^= h >> 13
     return h
 
 
@@ -51,7 +62,7 @@ def script_of(cp):
     """Same ranges as stages/lang/lang.c lang_script()."""
     if cp < 0x80:
         return "Latn" if (0x41 <= cp <= 0x5a or 0x61 <= cp <= 0x7a) else None
-    if cp <= 0x24f or 0x1e00 <= cp <= 0x1eff:
+    if cp <= 0x2af or 0x1e00 <= cp <= 0x1eff:     # to IPA Extensions: Azerbaijani schwa
         return "Latn"
     if 0x370 <= cp <= 0x3ff or 0x1f00 <= cp <= 0x1fff:
         return "Grek"
@@ -100,6 +111,29 @@ def lingua_joint(data, code):
         joint.append(tab)
         cond.append(ctab)
     return joint, cond
+
+
+SR_LATIN = dict(zip("абвгдђежзијклљмнњопрстћуфхцчџш",
+                    "a b v g d đ e ž z i j k l lj m n nj o p r s t ć u f h c č dž š".split()))
+
+
+def to_latin(s):
+    """Serbian Cyrillic to Latin (the official one-to-one transliteration)."""
+    return "".join(SR_LATIN.get(c, c) for c in s)
+
+
+def latin_tables(tabs):
+    """Transliterated n-gram tables: an n-gram keeps its last n letters after transliteration
+    (lj, nj, dz are two letters), the most probable one wins."""
+    out = []
+    for order, tab in enumerate(tabs, 1):
+        t = {}
+        for g, lp in tab.items():
+            key = to_latin(g)[-order:]
+            if len(key) == order and (key not in t or lp > t[key]):
+                t[key] = lp
+        out.append(t)
+    return out
 
 
 def words_of(line):
@@ -168,6 +202,8 @@ def build_group(script, langs, data, wordcounts):
     for code in langs:
         print("  %s/%s" % (script, code), file=sys.stderr)
         joint, cond = lingua_joint(data, code)
+        if script == "Latn" and code == "sr":   # lingua's Serbian tables are Cyrillic
+            joint, cond = latin_tables(joint), latin_tables(cond)
         feats = []
         for k in range(4):
             # keep the most frequent n-grams (joint probability), cost them by lingua's
@@ -204,12 +240,12 @@ def build_group(script, langs, data, wordcounts):
                 worst = costs[int(len(costs) * PEN_Q)] + PEN_ADD
             else:
                 worst = 12.0 if k == 4 else 8.0   # no text for this language: a flat cost
-            pen = min(255, int(round(worst * SCALE)))
+            pen = min(255, int(round(worst * SCALE * KW[k])))
             for b in range(nb):
                 rows[b * n + li] = pen
             for g, lp in items:
-                h = fnv1a(g.encode("utf-8"), k + 1) & (nb - 1)
-                c = min(pen, int(round(-lp * SCALE)))
+                h = hash_cps(g, k + 1) & (nb - 1)
+                c = min(pen, int(round(-lp * SCALE * KW[k])))
                 if c < rows[h * n + li]:
                     rows[h * n + li] = c
         tables[k] = rows
@@ -228,13 +264,14 @@ def main():
             langs.append((c, script, gi))
     for c, s in SINGLE:
         langs.append((c, s, 255))
-    index = {c: i for i, (c, _, _) in enumerate(langs)}
+    index = {(c, s): i for i, (c, s, _) in enumerate(langs)}
     blobs = []
     for script, codes in GROUPS:
         blobs.append(build_group(script, codes.split(), a.data, wordcounts))
     # layout: header, lang table, group table, then tables (64-byte aligned)
-    hdr = struct.pack("<4sIIII", b"ELID", 2, len(langs), len(GROUPS), KINDS)
-    lt = b"".join(struct.pack("<4s4sB3x", c.encode(), s.encode(), g) for c, s, g in langs)
+    hdr = struct.pack("<4sIIII", b"ELID", 3, len(langs), len(GROUPS), KINDS)
+    lt = b"".join(struct.pack("<4s4sBxH", c.encode(), s.encode(), g, BIAS.get((c, s), 0))
+                  for c, s, g in langs)
     gsize = 8 + 64 + KINDS * 8
     off = len(hdr) + len(lt) + gsize * len(GROUPS)
     off = (off + 63) & ~63
@@ -242,7 +279,7 @@ def main():
     body = b""
     for gi, (script, codes) in enumerate(GROUPS):
         cl = codes.split()
-        members = bytes(index[c] for c in cl).ljust(64, b"\xff")
+        members = bytes(index[(c, script)] for c in cl).ljust(64, b"\xff")
         ent = struct.pack("<4sI", script.encode(), len(cl)) + members
         for k in range(KINDS):
             ent += struct.pack("<II", LOG2[k], off + len(body))
@@ -254,6 +291,7 @@ def main():
     head += b"\0" * (((len(head) + 63) & ~63) - len(head))
     assert len(head) == off
     tmp = a.out + ".tmp"
+    body += b"\0" * 64   # lang_sum_rows() reads up to 64 bytes from a table's last row
     with open(tmp, "wb") as f:
         f.write(head + body)
     os.replace(tmp, a.out)
