@@ -9,10 +9,12 @@
 /* What one engine_run did, for the closing log line and the tests. */
 struct engine_stats {
     unsigned long consumed;      /* messages taken from the input topics */
-    unsigned long enriched;      /* delivered to the output topic */
-    unsigned long dead_lettered; /* delivered to the dead-letter topic */
+    unsigned long enriched;      /* delivered to the output topic (exactly-once: aborted too) */
+    unsigned long dead_lettered; /* delivered to the dead-letter topic (likewise) */
     unsigned long abandoned;     /* dropped unfinished (revoke, drain deadline); not committed */
     unsigned long pauses;        /* times the partitions were paused for backpressure */
+    unsigned long txn_commits;   /* exactly-once: transactions committed */
+    unsigned long txn_aborts;    /* exactly-once: transactions aborted (their input redone) */
 };
 
 /* How SIGHUP reloads: load() runs on a worker thread and returns 0 with a new config in
