@@ -37,9 +37,10 @@ struct eos_run {
     pid_t d;
 };
 
-/* Starts the cluster, produces all the input (so injected Produce errors hit only the daemon),
- * and writes an exactly-once config with short transactions. */
-static void eos_setup(struct eos_run *r, const char *name)
+/* Starts the cluster, produces inputs [0, n_first) (all of them: injected Produce errors hit
+ * only the daemon), and writes an exactly-once config with short transactions and the extra
+ * [kafka.producer] lines producer. */
+static void eos_setup_with(struct eos_run *r, const char *name, const char *producer, int n_first)
 {
     char group[48];
     rd_kafka_t *prod;
@@ -48,19 +49,24 @@ static void eos_setup(struct eos_run *r, const char *name)
     snprintf(r->label, sizeof(r->label), "%s", name);
     snprintf(group, sizeof(group), "g-eos-%s", name);
     harness_mock_start(&r->mock, 3, N_PARTITIONS);
-    r->conf =
-        harness_write_conf_kafka(group,
-                                 "processing.guarantee = exactly_once\n"
-                                 "transaction_interval_ms = 100\n"
-                                 "transaction_max_messages = 500\n",
-                                 "session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n", "");
+    r->conf = harness_write_conf_kafka(group,
+                                       "processing.guarantee = exactly_once\n"
+                                       "transaction_interval_ms = 100\n"
+                                       "transaction_max_messages = 500\n",
+                                       "session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n",
+                                       producer);
     strcpy(r->log, "/tmp/test_eos_log_XXXXXX");
     close(mkstemp(r->log));
     prod = harness_producer_new(r->mock.bootstrap);
-    for (int i = 0; i < N_INPUT; i++)
+    for (int i = 0; i < n_first; i++)
         harness_produce_seq(prod, i);
     harness_producer_close(prod);
     harness_flow_init(&r->flow, r->mock.bootstrap, N_PARTITIONS, N_INPUT);
+}
+
+static void eos_setup(struct eos_run *r, const char *name)
+{
+    eos_setup_with(r, name, "", N_INPUT);
 }
 
 static void eos_show_log(const struct eos_run *r)
@@ -319,6 +325,58 @@ Test(daemon_eos, stops_with_status_1_when_fenced_at_produce, .timeout = 300)
 {
     fatal_scenario("Produce fenced", API_PRODUCE, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH,
                    "fatal error: ");
+}
+
+/* The transaction coordinator answers after 6 s for a while, longer than the daemon lets a
+ * transactional call block (5 s): the calls time out and are tried again, the loop keeps
+ * going, and every input arrives. */
+Test(daemon_eos, retries_transactional_calls_that_time_out, .timeout = 300)
+{
+    static const char *const topics[] = {"in", "out", "dlq"};
+    struct eos_run r;
+    unsigned long commits, aborts;
+    rd_kafka_t *prod;
+
+    eos_setup_with(&r, "slow-coordinator", "transactional.id = enrichd-test-slow\n", N_INPUT / 2);
+    /* Broker 3 is the transaction coordinator and nothing else. */
+    for (size_t t = 0; t < 3; t++)
+        for (int p = 0; p < N_PARTITIONS; p++)
+            cr_assert_eq(rd_kafka_mock_partition_set_leader(r.mock.mc, topics[t], p, 1 + p % 2),
+                         RD_KAFKA_RESP_ERR_NO_ERROR);
+    cr_assert_eq(rd_kafka_mock_coordinator_set(r.mock.mc, "group", "g-eos-slow-coordinator", 1),
+                 RD_KAFKA_RESP_ERR_NO_ERROR);
+    cr_assert_eq(rd_kafka_mock_coordinator_set(r.mock.mc, "transaction", "enrichd-test-slow", 3),
+                 RD_KAFKA_RESP_ERR_NO_ERROR);
+    r.d = harness_daemon_start(r.conf, r.mock.bootstrap, r.log);
+    double deadline = harness_now() + 90;
+    while (r.flow.distinct < N_INPUT / 4 && harness_now() < deadline) {
+        harness_flow_poll(&r.flow, 100);
+        eos_assert_running(&r);
+    }
+    cr_assert(r.flow.distinct >= N_INPUT / 4, "delivered %d before the fault", r.flow.distinct);
+    cr_assert_eq(rd_kafka_mock_broker_set_rtt(r.mock.mc, 3, 6000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    prod = harness_producer_new(r.mock.bootstrap);
+    for (int i = N_INPUT / 2; i < N_INPUT; i++)
+        harness_produce_seq(prod, i);
+    harness_producer_close(prod);
+    /* Long enough for a transaction to begin, fill and commit against the slow coordinator. */
+    double until = harness_now() + 20;
+    while (harness_now() < until) {
+        harness_flow_poll(&r.flow, 100);
+        eos_assert_running(&r);
+    }
+    cr_assert_eq(rd_kafka_mock_broker_set_rtt(r.mock.mc, 3, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+    eos_wait_all(&r, 120);
+    eos_stop(&r);
+    harness_flow_assert(&r.flow, "exactly-once, slow transaction coordinator");
+    eos_txn_counts(&r, &commits, &aborts);
+    fprintf(stderr,
+            "exactly-once, slow transaction coordinator: %lu transactions committed, %lu "
+            "aborted, %d calls retried, %d duplicates seen\n",
+            commits, aborts, eos_log_count(&r, ": retrying"), r.flow.duplicates);
+    cr_assert(eos_log_count(&r, ": retrying") >= 1, "no transactional call timed out");
+    eos_assert_committed_all(&r);
+    eos_free(&r);
 }
 
 /* A second member joins while input flows: the first ends its open transaction in the revoke
