@@ -32,7 +32,10 @@ struct engine_reload {
  * pipeline they started with. Keys that need new Kafka handles ([kafka*], [pipeline]
  * workers, [metrics] listen) keep their start-up values and are logged as needing a
  * restart; a reload that fails keeps the running config. Blocks; installs its own signal
- * handlers. Fills stats when not NULL. Returns the process exit status. */
+ * handlers. Fills stats when not NULL. Returns the process exit status.
+ * With [kafka] processing.guarantee = exactly_once the producer is transactional: a failed
+ * delivery aborts the transaction and its input is redone instead, and a fatal transactional
+ * error (fenced) gives exit status 1. */
 int engine_run(const struct conf *conf, const struct pipeline *pipe,
                const struct engine_reload *reload, struct engine_stats *stats);
 
