@@ -58,6 +58,14 @@ static const struct conf_key_def conf_keys[] = {
     STR("kafka", "dlq_topic", dlq_topic, "articles.dlq",
         "dead-letter topic for input that cannot be enriched"),
     STR("kafka", "group_id", group_id, "enrichd", "consumer group id"),
+    /* Checked by conf_check_guarantee. */
+    STR("kafka", "processing.guarantee", processing_guarantee, "at_least_once",
+        "at_least_once, or exactly_once: a transactional producer that commits the consumed "
+        "offsets in the transaction of the outputs"),
+    INT("kafka", "transaction_interval_ms", transaction_interval_ms, "1000", 10, 60000, 0,
+        "exactly_once: ms after which the open transaction is committed"),
+    INT("kafka", "transaction_max_messages", transaction_max_messages, "10000", 1, 10000000, 0,
+        "exactly_once: messages in a transaction that commit it before the interval"),
     LIST("pipeline", "stages", stages, n_stages, NULL, 1,
          "comma-separated stages in order; empty for none; default every registered stage"),
     INT("pipeline", "max_inflight_messages", max_inflight_messages, "10000", 1, 10000000, 0,
@@ -321,6 +329,20 @@ static int conf_check_log_level(const char *value, const char **reason)
     return -EINVAL;
 }
 
+/* [kafka] processing.guarantee: one of the two modes the daemon has. */
+static int conf_check_guarantee(const char *value, const char **reason)
+{
+    if (strcmp(value, "at_least_once") == 0 || strcmp(value, "exactly_once") == 0)
+        return 0;
+    *reason = "must be at_least_once or exactly_once";
+    return -EINVAL;
+}
+
+int conf_exactly_once(const struct conf *c)
+{
+    return c->processing_guarantee != NULL && strcmp(c->processing_guarantee, "exactly_once") == 0;
+}
+
 static int conf_set_known(struct conf *c, const struct conf_key_def *k, const char *value, int line,
                           struct errbuf *err)
 {
@@ -334,7 +356,9 @@ static int conf_set_known(struct conf *c, const struct conf_key_def *k, const ch
         if ((k->offset == offsetof(struct conf, metrics_listen) &&
              conf_check_metrics_listen(value, &reason) != 0) ||
             (k->offset == offsetof(struct conf, log_level) &&
-             conf_check_log_level(value, &reason) != 0))
+             conf_check_log_level(value, &reason) != 0) ||
+            (k->offset == offsetof(struct conf, processing_guarantee) &&
+             conf_check_guarantee(value, &reason) != 0))
             return conf_fail(c, err, line, k->info.section, k->info.name, reason);
         if (strcasecmp(value, "off") == 0)
             value = "";
@@ -948,6 +972,7 @@ void conf_free(struct conf *c)
     free(c->output_topic);
     free(c->dlq_topic);
     free(c->group_id);
+    free(c->processing_guarantee);
     conf_section_clear(&c->consumer);
     conf_section_clear(&c->producer);
     conf_free_list(c->stages, c->n_stages);

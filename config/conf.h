@@ -23,6 +23,11 @@ struct conf {
     char *output_topic; /* owned */
     char *dlq_topic;    /* owned */
     char *group_id;     /* owned */
+    /* owned: "at_least_once" (offsets committed after delivery) or "exactly_once"
+     * (a transactional producer; see docs/reliability.md) */
+    char *processing_guarantee;
+    long transaction_interval_ms;  /* exactly_once: ms a transaction stays open at most */
+    long transaction_max_messages; /* exactly_once: messages that commit a transaction early */
 
     /* [kafka.consumer] and [kafka.producer]: librdkafka properties, passed through verbatim */
     struct conf_section consumer;
@@ -75,6 +80,9 @@ int conf_load_all(struct conf *c, const char *path, conf_report_fn *report, void
  * range, and librdkafka properties against librdkafka. Returns 0 or -EINVAL with detail. */
 int conf_set(struct conf *c, const char *section, const char *key, const char *value, int line,
              struct errbuf *err);
+
+/* Whether c asks for exactly-once processing ([kafka] processing.guarantee). */
+int conf_exactly_once(const struct conf *c);
 
 /* Returns the [stage.NAME] section for stage name, or NULL. Borrowed. */
 const struct conf_section *conf_stage_section(const struct conf *c, const char *name);

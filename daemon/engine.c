@@ -1,5 +1,7 @@
 /* engine: libuv loop driving a librdkafka consumer and an idempotent producer around the
- * pipeline: reorder per partition, dead-letter bad input, store only delivered offsets. */
+ * pipeline: reorder per partition, dead-letter bad input, store only delivered offsets; or,
+ * in exactly-once mode, a transactional producer that commits the delivered offsets in the
+ * transaction of the outputs. */
 #include "daemon/engine.h"
 
 #include <errno.h>
@@ -26,6 +28,10 @@
 #define ENGINE_WARN_BURST 10
 /* STATUS= period when systemd runs no watchdog. */
 #define ENGINE_STATUS_MS 5000
+/* Exactly-once: the longest a transactional call blocks the loop, and the pause before a call
+ * that timed out (or failed with a retriable error) is tried again. */
+#define ENGINE_TXN_TIMEOUT_MS 5000
+#define ENGINE_TXN_RETRY_MS 500
 
 enum job_state {
     JOB_WORKING,   /* on the worker pool */
@@ -33,6 +39,15 @@ enum job_state {
     JOB_PRODUCED,  /* handed to the producer, waiting for the delivery report */
     JOB_DELIVERED, /* delivered, waiting for the messages before it */
     JOB_FAILED     /* delivery failed: never stored, blocks its partition until shutdown */
+};
+
+/* Exactly-once mode: where the producer's transaction stands. */
+enum txn_state {
+    TXN_INIT,       /* init_transactions not done yet: nothing is produced */
+    TXN_IDLE,       /* no transaction open; the next produce begins one */
+    TXN_OPEN,       /* open: processed jobs are produced into it */
+    TXN_COMMITTING, /* produce held; commit once every produced message is delivered */
+    TXN_ABORTING    /* produce held; jobs dropped, consumer rewound; abort, then redo */
 };
 
 struct part;
@@ -71,6 +86,11 @@ struct part {
     struct job *head, *tail;
     struct job *cursor; /* first job not yet produced, NULL if none */
     struct part *next;
+    /* Exactly-once only: */
+    int64_t txn_next;  /* offset after the delivered prefix in the open transaction, -1 none */
+    int64_t rewind;    /* first offset taken since the last commit, -1 none: where an abort
+                        * seeks back to, the position the last commit left */
+    int64_t committed; /* offset the last committed transaction sent for p, -1 none */
 };
 
 struct engine {
@@ -108,11 +128,26 @@ struct engine {
     int stopping, drain_expired, finish_scheduled, finished, fatal, retry_produce;
     int exit_code;
     struct engine_stats stats;
+    /* Exactly-once ([kafka] processing.guarantee = exactly_once) only: */
+    int eos;
+    enum txn_state txn;
+    const char *abort_reason; /* TXN_ABORTING: why, for the log */
+    int txn_rewound;          /* TXN_ABORTING: jobs dropped and consumer rewound already */
+    int txn_offsets_sent;     /* TXN_COMMITTING: send_offsets done; commit left */
+    long txn_msgs;            /* messages produced in the open transaction */
+    long txn_outstanding;     /* of those, without a delivery report yet */
+    uv_timer_t txn_timer;     /* closes the open transaction after transaction_interval_ms */
+    uv_timer_t txn_kick;      /* runs engine_txn_step on a later loop turn */
+    char transactional_id[256];
 };
 
 static void engine_drain_producer(struct engine *e);
 static void engine_maybe_finish(struct engine *e);
 static void engine_shutdown(struct engine *e, const char *why);
+static int engine_txn_may_produce(struct engine *e);
+static void engine_txn_produced(struct engine *e);
+static void engine_txn_request_abort(struct engine *e, const char *why);
+static void engine_txn_kick(struct engine *e, uint64_t delay_ms);
 
 /* ---- configurations ---- */
 
@@ -189,6 +224,7 @@ static struct part *part_find(struct engine *e, const char *topic, int32_t parti
         return NULL;
     }
     p->partition = partition;
+    p->txn_next = p->rewind = p->committed = -1;
     p->next = e->parts;
     e->parts = p;
     return p;
@@ -295,6 +331,11 @@ static void part_advance(struct engine *e, struct part *p)
     }
     if (next_offset < 0)
         return;
+    if (e->eos) {
+        /* Sent with the transaction when it commits. */
+        p->txn_next = next_offset;
+        return;
+    }
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = next_offset;
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(e->consumer, list);
@@ -334,7 +375,8 @@ static rd_kafka_headers_t *job_headers(const struct job *job)
 }
 
 /* Hands job to the producer. Returns 0, -EAGAIN when the producer queue is full (retry
- * later), or -EIO on any other error (fatal). */
+ * later), -ECANCELED in exactly-once mode when the producer refuses because the transaction
+ * must be aborted, or -EIO on any other error (fatal). */
 static int job_produce(struct engine *e, struct job *job)
 {
     const rd_kafka_message_t *m = job->rkm;
@@ -369,6 +411,13 @@ static int job_produce(struct engine *e, struct job *job)
     rd_kafka_headers_destroy(h);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         return -EAGAIN;
+    if (e->eos && err != RD_KAFKA_RESP_ERR__FATAL) {
+        log_warn_limited(&e->warn_kafka, uv_now(&e->loop),
+                         "produce %s[%" PRId32 "]@%" PRId64 " in the transaction: %s",
+                         rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                         rd_kafka_err2str(err));
+        return -ECANCELED;
+    }
     log_err("produce %s[%" PRId32 "]@%" PRId64 ": %s", rd_kafka_topic_name(m->rkt), m->partition,
             m->offset, rd_kafka_err2str(err));
     return -EIO;
@@ -380,8 +429,15 @@ static void part_produce_ready(struct engine *e, struct part *p)
     int rc;
 
     while (p->cursor != NULL && p->cursor->state == JOB_PROCESSED && !e->fatal) {
+        /* Exactly-once: held while no transaction can take it; engine_txn_step resumes. */
+        if (e->eos && !engine_txn_may_produce(e))
+            return;
         if ((rc = job_produce(e, p->cursor)) == -EAGAIN) {
             e->retry_produce = 1;
+            return;
+        }
+        if (rc == -ECANCELED) {
+            engine_txn_request_abort(e, "produce refused");
             return;
         }
         if (rc != 0) {
@@ -391,7 +447,15 @@ static void part_produce_ready(struct engine *e, struct part *p)
             return;
         }
         p->cursor = p->cursor->next;
+        if (e->eos)
+            engine_txn_produced(e);
     }
+}
+
+static void engine_produce_all(struct engine *e)
+{
+    for (struct part *p = e->parts; p != NULL; p = p->next)
+        part_produce_ready(e, p);
 }
 
 static void job_work(uv_work_t *req)
@@ -468,6 +532,8 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
     p->tail = job;
     if (p->cursor == NULL)
         p->cursor = job;
+    if (p->rewind < 0)
+        p->rewind = rkm->offset;
     e->inflight_msgs++;
     e->inflight_bytes += (long)job->bytes;
     e->stats.consumed++;
@@ -475,6 +541,339 @@ static void engine_take_message(struct engine *e, rd_kafka_message_t *rkm)
     engine_update_inflight(e);
     uv_queue_work(&e->loop, &job->work, job_work, job_after_work);
     engine_check_backpressure(e);
+}
+
+/* ---- exactly-once: transactions ----
+ *
+ * The producer's transactions are driven from the loop: the first produce begins one; it is
+ * committed after transaction_interval_ms or transaction_max_messages, once every message
+ * produced into it is delivered (production is held meanwhile, so the offsets sent with it
+ * are exactly those of its outputs). A transactional call blocks the loop for at most
+ * ENGINE_TXN_TIMEOUT_MS (a round trip or two to the coordinators when all is well); a call
+ * that times out or fails with a retriable error is tried again ENGINE_TXN_RETRY_MS later
+ * while the loop keeps serving the consumer. An error that requires an abort drops the jobs
+ * of the transaction, seeks the consumer back to where the last commit left each partition
+ * and aborts; the input is then redone. A fatal error (fenced, or any other) stops the
+ * daemon with status 1. */
+
+/* What a transactional call's error asks for. */
+enum txn_verdict {
+    TXN_OK,
+    TXN_RETRY, /* try the same call again later */
+    TXN_ABORT, /* abort the transaction and redo its input */
+    TXN_FATAL  /* the daemon is stopping with status 1 */
+};
+
+static void engine_txn_fail(struct engine *e, const char *what, const char *msg)
+{
+    if (e->fatal)
+        return;
+    log_err("exactly-once: %s: fatal: %s; stopping with status 1 (a restart aborts the open "
+            "transaction and resumes from the last committed offsets)",
+            what, msg);
+    e->fatal = 1;
+    e->exit_code = 1;
+    engine_shutdown(e, "fatal transaction error");
+}
+
+/* Classifies and destroys error (may be NULL), logging what is not OK. */
+static enum txn_verdict engine_txn_verdict(struct engine *e, const char *what,
+                                           rd_kafka_error_t *error)
+{
+    enum txn_verdict v;
+
+    if (error == NULL)
+        return TXN_OK;
+    if (rd_kafka_error_is_fatal(error)) {
+        engine_txn_fail(e, what, rd_kafka_error_string(error));
+        v = TXN_FATAL;
+    } else if (rd_kafka_error_txn_requires_abort(error)) {
+        log_warn("exactly-once: %s: %s: aborting the transaction", what,
+                 rd_kafka_error_string(error));
+        v = TXN_ABORT;
+    } else if (rd_kafka_error_is_retriable(error)) {
+        log_warn_limited(&e->warn_kafka, uv_now(&e->loop), "exactly-once: %s: %s: retrying", what,
+                         rd_kafka_error_string(error));
+        v = TXN_RETRY;
+    } else {
+        /* Neither retriable nor abortable: the producer is in a state enrichd does not know
+         * how to leave; a restart does. */
+        engine_txn_fail(e, what, rd_kafka_error_string(error));
+        v = TXN_FATAL;
+    }
+    rd_kafka_error_destroy(error);
+    return v;
+}
+
+static void engine_on_txn_kick(uv_timer_t *t);
+
+/* Runs engine_txn_step delay_ms from now, never inside a librdkafka callback. */
+static void engine_txn_kick(struct engine *e, uint64_t delay_ms)
+{
+    if (!e->finished)
+        uv_timer_start(&e->txn_kick, engine_on_txn_kick, delay_ms, 0);
+}
+
+static void engine_txn_request_commit(struct engine *e)
+{
+    if (e->txn != TXN_OPEN)
+        return;
+    e->txn = TXN_COMMITTING;
+    e->txn_offsets_sent = 0;
+    engine_txn_kick(e, 0);
+}
+
+static void engine_txn_request_abort(struct engine *e, const char *why)
+{
+    if (e->txn != TXN_OPEN && e->txn != TXN_COMMITTING)
+        return;
+    e->txn = TXN_ABORTING;
+    e->abort_reason = why;
+    e->txn_rewound = 0;
+    engine_txn_kick(e, 0);
+}
+
+static void engine_on_txn_timer(uv_timer_t *t)
+{
+    engine_txn_request_commit(t->data);
+}
+
+/* Whether a job may be produced now; begins a transaction when none is open. */
+static int engine_txn_may_produce(struct engine *e)
+{
+    if (e->txn == TXN_OPEN)
+        return 1;
+    if (e->txn != TXN_IDLE || e->fatal)
+        return 0;
+    if (engine_txn_verdict(e, "begin_transaction", rd_kafka_begin_transaction(e->producer)) !=
+        TXN_OK) {
+        /* Only a producer in a fatal state refuses to begin once the last one is over. */
+        engine_txn_fail(e, "begin_transaction", "refused");
+        return 0;
+    }
+    e->txn = TXN_OPEN;
+    e->txn_msgs = 0;
+    uv_timer_start(&e->txn_timer, engine_on_txn_timer, (uint64_t)e->conf->transaction_interval_ms,
+                   0);
+    return 1;
+}
+
+/* One more message in the open transaction. */
+static void engine_txn_produced(struct engine *e)
+{
+    e->txn_outstanding++;
+    if (++e->txn_msgs >= e->conf->transaction_max_messages)
+        engine_txn_request_commit(e);
+}
+
+/* Appends "topic[partition]@offset" of every partition with a committed offset to buf, for
+ * the log. */
+static void engine_txn_positions(const struct engine *e, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (const struct part *p = e->parts; p != NULL && n + 1 < len; p = p->next) {
+        if (p->committed < 0)
+            continue;
+        int w = snprintf(buf + n, len - n, "%s%s[%" PRId32 "]@%" PRId64, n > 0 ? " " : "", p->topic,
+                         p->partition, p->committed);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* TXN_COMMITTING, every produced message delivered: sends the delivered offsets and commits. */
+static enum txn_verdict engine_txn_commit(struct engine *e)
+{
+    enum txn_verdict v = TXN_OK;
+
+    if (!e->txn_offsets_sent) {
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
+        for (struct part *p = e->parts; p != NULL; p = p->next)
+            if (p->txn_next >= 0)
+                rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset =
+                    p->txn_next;
+        if (list->cnt > 0) {
+            /* Fresh each time: KIP-447 fences a commit from an older group generation. */
+            rd_kafka_consumer_group_metadata_t *cgmd =
+                rd_kafka_consumer_group_metadata(e->consumer);
+            v = engine_txn_verdict(e, "send_offsets_to_transaction",
+                                   rd_kafka_send_offsets_to_transaction(e->producer, list, cgmd,
+                                                                        ENGINE_TXN_TIMEOUT_MS));
+            rd_kafka_consumer_group_metadata_destroy(cgmd);
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+        if (v != TXN_OK)
+            return v;
+        e->txn_offsets_sent = 1;
+    }
+    v = engine_txn_verdict(e, "commit_transaction",
+                           rd_kafka_commit_transaction(e->producer, ENGINE_TXN_TIMEOUT_MS));
+    if (v != TXN_OK)
+        return v;
+    for (struct part *p = e->parts; p != NULL; p = p->next) {
+        if (p->txn_next >= 0)
+            p->committed = p->txn_next;
+        p->txn_next = -1;
+        /* What is left was taken after the commit's offsets: an abort redoes it from here. */
+        p->rewind = p->head != NULL ? p->head->rkm->offset : -1;
+    }
+    e->stats.txn_commits++;
+    log_debug("exactly-once: committed a transaction of %ld message(s)", e->txn_msgs);
+    e->txn = TXN_IDLE;
+    e->txn_msgs = 0;
+    uv_timer_stop(&e->txn_timer);
+    return TXN_OK;
+}
+
+/* Drops every job of the transaction and seeks each partition back to where the last commit
+ * left it, so the input is redone. Returns 0, or -EIO when the consumer cannot be rewound
+ * (what follows would be skipped: fatal). */
+static int engine_txn_rewind(struct engine *e)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
+    rd_kafka_error_t *error;
+    int rc = 0;
+
+    for (struct part *p = e->parts; p != NULL; p = p->next) {
+        if (p->rewind >= 0)
+            rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->rewind;
+        p->rewind = p->txn_next = -1;
+        part_abandon(e, p);
+    }
+    /* Asynchronous (timeout 0): librdkafka drops what was fetched before the seek. */
+    if (list->cnt > 0 && (error = rd_kafka_seek_partitions(e->consumer, list, 0)) != NULL) {
+        engine_txn_fail(e, "rewind", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        rc = -EIO;
+    }
+    for (int i = 0; rc == 0 && i < list->cnt; i++) {
+        /* An asynchronous seek reports each partition as in progress. */
+        if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+            list->elems[i].err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
+            engine_txn_fail(e, "rewind", rd_kafka_err2str(list->elems[i].err));
+            rc = -EIO;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return rc;
+}
+
+/* TXN_ABORTING: rewinds (once) and aborts. The abort serves the delivery reports of the purged
+ * messages, whose jobs are dropped already. */
+static enum txn_verdict engine_txn_abort(struct engine *e)
+{
+    enum txn_verdict v;
+
+    if (!e->txn_rewound) {
+        if (engine_txn_rewind(e) != 0)
+            return TXN_FATAL;
+        e->txn_rewound = 1;
+        log_warn("exactly-once: aborting the transaction (%s): its %ld message(s) and the input "
+                 "taken after them are redone from the last committed offsets",
+                 e->abort_reason != NULL ? e->abort_reason : "requested", e->txn_msgs);
+    }
+    v = engine_txn_verdict(e, "abort_transaction",
+                           rd_kafka_abort_transaction(e->producer, ENGINE_TXN_TIMEOUT_MS));
+    if (v == TXN_ABORT) /* an abort cannot require another: try it again */
+        v = TXN_RETRY;
+    if (v != TXN_OK)
+        return v;
+    e->stats.txn_aborts++;
+    e->txn = TXN_IDLE;
+    e->txn_msgs = 0;
+    e->txn_rewound = 0;
+    uv_timer_stop(&e->txn_timer);
+    return TXN_OK;
+}
+
+/* Moves the transaction on as far as it goes now; schedules itself again for a retry. */
+static void engine_txn_step(struct engine *e)
+{
+    enum txn_verdict v = TXN_OK;
+
+    if (!e->eos || e->fatal || e->finished)
+        return;
+    switch (e->txn) {
+    case TXN_INIT:
+        v = engine_txn_verdict(e, "init_transactions",
+                               rd_kafka_init_transactions(e->producer, ENGINE_TXN_TIMEOUT_MS));
+        if (v == TXN_ABORT)
+            v = TXN_RETRY;
+        if (v == TXN_OK) {
+            log_info("exactly-once: transactional producer ready (transactional.id %s)",
+                     e->transactional_id);
+            e->txn = TXN_IDLE;
+        }
+        break;
+    case TXN_COMMITTING:
+        if (e->txn_outstanding > 0)
+            return; /* the last delivery report kicks again */
+        if ((v = engine_txn_commit(e)) == TXN_ABORT) {
+            e->txn = TXN_ABORTING;
+            e->abort_reason = "commit failed";
+            e->txn_rewound = 0;
+            v = engine_txn_abort(e);
+        }
+        break;
+    case TXN_ABORTING:
+        v = engine_txn_abort(e);
+        break;
+    case TXN_IDLE:
+    case TXN_OPEN:
+        break;
+    }
+    if (v == TXN_RETRY)
+        engine_txn_kick(e, ENGINE_TXN_RETRY_MS);
+    else if (v == TXN_OK && e->txn == TXN_IDLE)
+        engine_produce_all(e);
+    engine_maybe_finish(e);
+}
+
+static void engine_on_txn_kick(uv_timer_t *t)
+{
+    engine_txn_step(t->data);
+}
+
+/* Ends the open transaction now, for a revoke (lost: the partitions are gone, abort) or the
+ * shutdown: waits for the produced messages, commits, and aborts what cannot be committed.
+ * Blocks for up to about 4 x ENGINE_TXN_TIMEOUT_MS. On the loop thread, also inside the
+ * rebalance callback. */
+static void engine_txn_end_now(struct engine *e, const char *why, int lost)
+{
+    unsigned long commits = e->stats.txn_commits, aborts = e->stats.txn_aborts;
+
+    if (!e->eos || e->fatal || e->txn == TXN_INIT || e->txn == TXN_IDLE)
+        return;
+    if (lost)
+        engine_txn_request_abort(e, "partitions lost");
+    engine_txn_request_commit(e);
+    if (e->txn == TXN_COMMITTING && e->txn_outstanding > 0) {
+        /* Serves the delivery reports: a failed one turns the commit into an abort. */
+        rd_kafka_flush(e->producer, ENGINE_TXN_TIMEOUT_MS);
+        if (e->txn == TXN_COMMITTING && e->txn_outstanding > 0)
+            engine_txn_request_abort(e, "delivery not confirmed in time");
+    }
+    for (int tries = 0; tries < 3 && !e->fatal && e->txn != TXN_IDLE; tries++) {
+        if (e->txn == TXN_COMMITTING) {
+            if (engine_txn_commit(e) != TXN_ABORT)
+                continue; /* committed, to be retried, or fatal */
+            e->txn = TXN_ABORTING;
+            e->abort_reason = "commit failed";
+            e->txn_rewound = 0;
+        }
+        engine_txn_abort(e);
+    }
+    if (e->stats.txn_commits > commits || e->stats.txn_aborts > aborts)
+        log_info("exactly-once: %s: the open transaction was %s", why,
+                 e->stats.txn_aborts > aborts ? "aborted" : "committed");
+    /* Still open: the loop's steps finish it (revoke), or the restart aborts it (shutdown). */
+    if (e->txn != TXN_IDLE && !e->fatal) {
+        log_warn("exactly-once: %s: the open transaction could not be ended yet", why);
+        engine_txn_kick(e, ENGINE_TXN_RETRY_MS);
+    }
 }
 
 /* ---- librdkafka callbacks (all served on the loop thread) ---- */
@@ -485,12 +884,22 @@ static void engine_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
     struct job *job = m->_private;
 
     (void)rk;
+    if (e->eos && --e->txn_outstanding == 0 && e->txn == TXN_COMMITTING)
+        engine_txn_kick(e, 0);
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         int purged =
             m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
         if (!purged)
             metrics_on_delivery_error(rd_kafka_err2name(m->err));
-        if (!purged && !e->fatal) {
+        if (!purged && e->eos && !e->fatal) {
+            /* The transaction cannot commit now: abort it and redo its input. */
+            log_warn_limited(
+                &e->warn_kafka, uv_now(&e->loop),
+                "delivery to %s failed in the transaction: %s (source %s[%" PRId32 "]@%" PRId64 ")",
+                rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
+                rd_kafka_topic_name(job->rkm->rkt), job->rkm->partition, job->rkm->offset);
+            engine_txn_request_abort(e, "delivery failed");
+        } else if (!purged && !e->fatal && !e->eos) {
             log_err("delivery to %s failed after retries: %s (source %s[%" PRId32 "]@%" PRId64
                     "); committing the delivered prefix and stopping",
                     rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
@@ -539,16 +948,22 @@ static void engine_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (e->paused || e->stopping)
             rd_kafka_pause_partitions(rk, parts);
     } else {
-        log_info("rebalance: revoked %d partition(s)%s", parts->cnt,
-                 rd_kafka_assignment_lost(rk) ? " (lost)" : "");
-        /* Commit what was delivered; the rest is redone by the next owner. */
-        if (!rd_kafka_assignment_lost(rk))
+        int lost = rd_kafka_assignment_lost(rk);
+        log_info("rebalance: revoked %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
+        /* Commit what was delivered; the rest is redone by the next owner. Exactly-once: the
+         * open transaction ends before the partitions go: committed with their offsets, or,
+         * when they are lost, aborted after they are dropped (nothing to rewind there). */
+        if (e->eos && !lost)
+            engine_txn_end_now(e, "revoke", 0);
+        else if (!lost)
             rd_kafka_commit(rk, NULL, 1);
         for (int i = 0; i < parts->cnt; i++) {
             struct part *p = part_find(e, parts->elems[i].topic, parts->elems[i].partition, 0);
             if (p != NULL)
                 part_remove(e, p);
         }
+        if (e->eos && lost)
+            engine_txn_end_now(e, "partitions lost", 1);
         if (cooperative)
             error = rd_kafka_incremental_unassign(rk, parts);
         else
@@ -659,8 +1074,7 @@ static void engine_drain_producer(struct engine *e)
     }
     if (e->retry_produce && !e->finished) {
         e->retry_produce = 0;
-        for (struct part *p = e->parts; p != NULL; p = p->next)
-            part_produce_ready(e, p);
+        engine_produce_all(e);
     }
 }
 
@@ -768,6 +1182,12 @@ static void engine_report_restart_keys(const struct conf *cur, const struct conf
         {strs_equal(cur->output_topic, next->output_topic), "[kafka] output_topic"},
         {strs_equal(cur->dlq_topic, next->dlq_topic), "[kafka] dlq_topic"},
         {strs_equal(cur->group_id, next->group_id), "[kafka] group_id"},
+        {strs_equal(cur->processing_guarantee, next->processing_guarantee),
+         "[kafka] processing.guarantee"},
+        {cur->transaction_interval_ms == next->transaction_interval_ms,
+         "[kafka] transaction_interval_ms"},
+        {cur->transaction_max_messages == next->transaction_max_messages,
+         "[kafka] transaction_max_messages"},
         {sections_equal(&cur->consumer, &next->consumer), "[kafka.consumer]"},
         {sections_equal(&cur->producer, &next->producer), "[kafka.producer]"},
         {cur->workers == next->workers, "[pipeline] workers"},
@@ -876,6 +1296,14 @@ static void engine_finish(struct engine *e)
     uv_signal_stop(&e->sigterm);
     uv_signal_stop(&e->sigint);
     uv_signal_stop(&e->sighup);
+    /* Exactly-once: what was delivered is committed with its offsets; what is not produced
+     * yet is left for the restart. */
+    if (e->eos && !e->fatal) {
+        char positions[1024];
+        engine_txn_end_now(e, "shutdown", 0);
+        engine_txn_positions(e, positions, sizeof(positions));
+        log_info("exactly-once: committed positions: %s", positions[0] ? positions : "none");
+    }
     /* Delivery reports served by the flush store their offsets as usual. After a fatal
      * error only briefly: what is still delivered shortens the replay after the restart. */
     err = rd_kafka_flush(e->producer, e->fatal ? 2000 : 5000);
@@ -888,8 +1316,8 @@ static void engine_finish(struct engine *e)
         part_remove(e, p);
     }
     /* Asynchronous, so an absent coordinator cannot hold us here; the close below waits for
-     * it within librdkafka's own request timeouts. */
-    err = rd_kafka_commit(e->consumer, NULL, 1);
+     * it within librdkafka's own request timeouts. Exactly-once commits no consumer offsets. */
+    err = e->eos ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_commit(e->consumer, NULL, 1);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         log_warn("final commit: %s", rd_kafka_err2str(err));
     err = rd_kafka_consumer_close(e->consumer);
@@ -904,6 +1332,8 @@ static void engine_finish(struct engine *e)
     uv_close((uv_handle_t *)&e->tick, engine_close_cb);
     uv_close((uv_handle_t *)&e->finish_timer, engine_close_cb);
     uv_close((uv_handle_t *)&e->notify_timer, engine_close_cb);
+    uv_close((uv_handle_t *)&e->txn_timer, engine_close_cb);
+    uv_close((uv_handle_t *)&e->txn_kick, engine_close_cb);
 }
 
 static int engine_drained(const struct engine *e)
@@ -974,6 +1404,28 @@ fail:
     return NULL;
 }
 
+/* Exactly-once: [kafka.producer] transactional.id, or enrichd-GROUP-HOST. With KIP-447 (the
+ * consumer's group metadata sent with the offsets) one transactional id per process serves
+ * every partition it is assigned. It must differ between the processes that run at the same
+ * time and should stay the same across restarts of one, so a restart fences its predecessor
+ * and aborts the transaction it left open at once instead of after transaction.timeout.ms. */
+static int engine_set_transactional_id(struct engine *e, rd_kafka_conf_t *kc)
+{
+    const char *set = conf_section_get(&e->conf->producer, "transactional.id");
+    char host[128];
+
+    if (set != NULL) {
+        snprintf(e->transactional_id, sizeof(e->transactional_id), "%s", set);
+        return 0; /* set with the other pass-through properties */
+    }
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(e->transactional_id, sizeof(e->transactional_id), "enrichd-%s-%s", e->conf->group_id,
+             host);
+    return engine_conf_set(kc, "transactional.id", e->transactional_id);
+}
+
 static int engine_open_kafka(struct engine *e)
 {
     char errstr[512], queue_max[32];
@@ -989,6 +1441,10 @@ static int engine_open_kafka(struct engine *e)
                  ? e->conf->max_inflight_messages + 10000
                  : 10000000);
     rd_kafka_conf_set_dr_msg_cb(kc, engine_dr_cb);
+    if (e->eos && engine_set_transactional_id(e, kc) != 0) {
+        rd_kafka_conf_destroy(kc);
+        return -EINVAL;
+    }
     if (engine_conf_set(kc, "enable.idempotence", "true") != 0 ||
         engine_conf_set(kc, "queue.buffering.max.messages", queue_max) != 0 ||
         (e->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr))) == NULL) {
@@ -1014,6 +1470,10 @@ static int engine_open_kafka(struct engine *e)
         engine_conf_set(kc, "group.id", e->conf->group_id) != 0 ||
         engine_conf_set(kc, "enable.auto.offset.store", "false") != 0 ||
         engine_conf_set(kc, "partition.assignment.strategy", "cooperative-sticky") != 0 ||
+        /* Exactly-once: offsets go with the transactions only; input from transactional
+         * producers is read as committed. */
+        (e->eos && (engine_conf_set(kc, "enable.auto.commit", "false") != 0 ||
+                    engine_conf_set(kc, "isolation.level", "read_committed") != 0)) ||
         (e->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr))) == NULL) {
         if (e->consumer == NULL)
             log_err("consumer: %s", errstr);
@@ -1089,6 +1549,8 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe,
     }
     e->conf = conf;
     e->reload = reload;
+    e->eos = conf_exactly_once(conf);
+    e->txn = TXN_INIT;
     e->warn_consume = e->warn_offset_store = e->warn_kafka =
         (struct log_ratelimit)LOG_RATELIMIT_INIT(ENGINE_WARN_WINDOW_MS, ENGINE_WARN_BURST);
     if ((e->gen = gen_new(conf, pipe, NULL, NULL)) == NULL) {
@@ -1120,6 +1582,9 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe,
     uv_timer_init(&e->loop, &e->tick);
     uv_timer_init(&e->loop, &e->finish_timer);
     uv_timer_init(&e->loop, &e->notify_timer);
+    uv_timer_init(&e->loop, &e->txn_timer);
+    uv_timer_init(&e->loop, &e->txn_kick);
+    e->txn_timer.data = e->txn_kick.data = e;
     e->cpoll.data = e->ppoll.data = e->sigterm.data = e->sigint.data = e->sighup.data = e;
     e->drain_timer.data = e->tick.data = e->finish_timer.data = e->notify_timer.data = e;
     uv_poll_start(&e->cpoll, UV_READABLE, engine_on_consumer_fd);
@@ -1141,6 +1606,13 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe,
     /* Anything queued before the io events were enabled would not wake the loop. */
     engine_drain_consumer(e);
     engine_drain_producer(e);
+    if (e->eos) {
+        log_info("exactly-once: transactional.id %s, a transaction commits after %ld ms or %ld "
+                 "message(s)",
+                 e->transactional_id, conf->transaction_interval_ms,
+                 conf->transaction_max_messages);
+        engine_txn_kick(e, 0);
+    }
 
     uv_run(&e->loop, UV_RUN_DEFAULT);
     exit_code = e->exit_code;
@@ -1152,6 +1624,9 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe,
     log_info("stopped: %lu consumed, %lu enriched, %lu dead-lettered, %lu abandoned, %lu pauses",
              e->stats.consumed, e->stats.enriched, e->stats.dead_lettered, e->stats.abandoned,
              e->stats.pauses);
+    if (e->eos)
+        log_info("exactly-once: %lu transaction(s) committed, %lu aborted", e->stats.txn_commits,
+                 e->stats.txn_aborts);
     if (stats != NULL)
         *stats = e->stats;
     goto out;

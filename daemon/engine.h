@@ -9,10 +9,12 @@
 /* What one engine_run did, for the closing log line and the tests. */
 struct engine_stats {
     unsigned long consumed;      /* messages taken from the input topics */
-    unsigned long enriched;      /* delivered to the output topic */
-    unsigned long dead_lettered; /* delivered to the dead-letter topic */
+    unsigned long enriched;      /* delivered to the output topic (exactly-once: aborted too) */
+    unsigned long dead_lettered; /* delivered to the dead-letter topic (likewise) */
     unsigned long abandoned;     /* dropped unfinished (revoke, drain deadline); not committed */
     unsigned long pauses;        /* times the partitions were paused for backpressure */
+    unsigned long txn_commits;   /* exactly-once: transactions committed */
+    unsigned long txn_aborts;    /* exactly-once: transactions aborted (their input redone) */
 };
 
 /* How SIGHUP reloads: load() runs on a worker thread and returns 0 with a new config in
@@ -30,7 +32,10 @@ struct engine_reload {
  * pipeline they started with. Keys that need new Kafka handles ([kafka*], [pipeline]
  * workers, [metrics] listen) keep their start-up values and are logged as needing a
  * restart; a reload that fails keeps the running config. Blocks; installs its own signal
- * handlers. Fills stats when not NULL. Returns the process exit status. */
+ * handlers. Fills stats when not NULL. Returns the process exit status.
+ * With [kafka] processing.guarantee = exactly_once the producer is transactional: a failed
+ * delivery aborts the transaction and its input is redone instead, and a fatal transactional
+ * error (fenced) gives exit status 1. */
 int engine_run(const struct conf *conf, const struct pipeline *pipe,
                const struct engine_reload *reload, struct engine_stats *stats);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config/conf.h"
@@ -122,13 +123,58 @@ static int run_args(int argc, char **argv, const char *cmd, struct run_source *s
     return 0;
 }
 
-/* Applies src's command-line overrides to a loaded conf. Returns 0 or 78 with the reason in err. */
+/* The line of key in s, 0 when absent or not from the file. */
+static int run_key_line(const struct conf_section *s, const char *key)
+{
+    for (size_t i = 0; i < s->n_kv; i++)
+        if (strcmp(s->kv[i].key, key) == 0)
+            return s->kv[i].line;
+    return 0;
+}
+
+/* The pass-through properties that contradict [kafka] processing.guarantee: exactly-once
+ * leaves the consumer's offsets to the transactions and reads transactional input as
+ * committed; a transactional producer exists only in that mode. Returns 0 or -EINVAL with
+ * `file:line: [section] key: reason` in err. */
+static int run_check_guarantee(const struct conf *conf, struct errbuf *err)
+{
+    const struct conf_section *bad = NULL;
+    const char *key = NULL, *reason = NULL, *v;
+
+    if (conf_exactly_once(conf)) {
+        if ((v = conf_section_get(&conf->consumer, "enable.auto.commit")) != NULL &&
+            strcasecmp(v, "false") != 0 && strcmp(v, "0") != 0 && strcasecmp(v, "f") != 0) {
+            bad = &conf->consumer;
+            key = "enable.auto.commit";
+            reason = "must be false with processing.guarantee = exactly_once (the offsets are "
+                     "committed in the transactions)";
+        } else if ((v = conf_section_get(&conf->consumer, "isolation.level")) != NULL &&
+                   strcmp(v, "read_committed") != 0) {
+            bad = &conf->consumer;
+            key = "isolation.level";
+            reason = "must be read_committed with processing.guarantee = exactly_once";
+        }
+    } else if (conf_section_get(&conf->producer, "transactional.id") != NULL) {
+        bad = &conf->producer;
+        key = "transactional.id";
+        reason = "only with processing.guarantee = exactly_once";
+    }
+    if (bad == NULL)
+        return 0;
+    return errbuf_set(err, -EINVAL, "%s:%d: [%s] %s: %s", conf->file, run_key_line(bad, key),
+                      bad->name, key, reason);
+}
+
+/* Applies src's command-line overrides to a loaded conf and checks processing.guarantee
+ * against the pass-through properties. Returns 0 or 78 with the reason in err. */
 static int run_overrides(const struct run_source *src, struct conf *conf, struct errbuf *err)
 {
     for (size_t i = 0; i < src->n_over; i++)
         if (conf_set(conf, src->overrides[i].section, src->overrides[i].key,
                      src->overrides[i].value, 0, err) != 0)
             return CONF_EXIT_CONFIG;
+    if (run_check_guarantee(conf, err) != 0)
+        return CONF_EXIT_CONFIG;
     return 0;
 }
 

@@ -87,6 +87,12 @@ void harness_mock_stop(struct harness_mock *m)
 
 char *harness_write_conf(const char *group, const char *consumer, const char *producer)
 {
+    return harness_write_conf_kafka(group, "", consumer, producer);
+}
+
+char *harness_write_conf_kafka(const char *group, const char *kafka, const char *consumer,
+                               const char *producer)
+{
     char *path = strdup("/tmp/test_daemon_XXXXXX");
     int fd;
     FILE *f;
@@ -94,13 +100,15 @@ char *harness_write_conf(const char *group, const char *consumer, const char *pr
     cr_assert(path != NULL && (fd = mkstemp(path)) >= 0);
     cr_assert((f = fdopen(fd, "w")) != NULL);
     fprintf(f,
-            "[kafka]\ninput_topics = in\noutput_topic = out\ndlq_topic = dlq\ngroup_id = %s\n"
+            "[kafka]\ninput_topics = in\noutput_topic = out\ndlq_topic = dlq\ngroup_id = %s\n%s"
             "[kafka.consumer]\nauto.offset.reset = earliest\nfetch.wait.max.ms = 10\n"
             "auto.commit.interval.ms = 200\n%s"
             "[kafka.producer]\nlinger.ms = 2\n%s"
             "[pipeline]\nstages =\nmax_message_bytes = 16k\nmax_inflight_messages = 2000\n"
-            "drain_timeout_ms = 10000\nworkers = 2\n",
-            group, consumer, producer);
+            "drain_timeout_ms = 10000\nworkers = 2\n"
+            /* A free port: tests (and other users of the machine) run side by side. */
+            "[metrics]\nlisten = 127.0.0.1:0\n",
+            group, kafka, consumer, producer);
     cr_assert_eq(fclose(f), 0);
     return path;
 }

@@ -42,6 +42,10 @@ void harness_mock_stop(struct harness_mock *m);
  * (may be ""); no stages run, so the tests measure the daemon, not the models. */
 char *harness_write_conf(const char *group, const char *consumer, const char *producer);
 
+/* harness_write_conf with kafka appended to the [kafka] section (may be ""). */
+char *harness_write_conf_kafka(const char *group, const char *kafka, const char *consumer,
+                               const char *producer);
+
 /* Starts `enrichd run -c conf --brokers bootstrap`; its stderr is appended to log (when not
  * NULL) or goes to the test's stderr. */
 pid_t harness_daemon_start(const char *conf, const char *bootstrap, const char *log);
