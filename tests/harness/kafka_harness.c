@@ -93,13 +93,15 @@ char *harness_write_conf(const char *group, const char *consumer, const char *pr
 
     cr_assert(path != NULL && (fd = mkstemp(path)) >= 0);
     cr_assert((f = fdopen(fd, "w")) != NULL);
+    /* Metrics on port 0: daemons of parallel tests and other runs on the machine never collide. */
     fprintf(f,
             "[kafka]\ninput_topics = in\noutput_topic = out\ndlq_topic = dlq\ngroup_id = %s\n"
             "[kafka.consumer]\nauto.offset.reset = earliest\nfetch.wait.max.ms = 10\n"
             "auto.commit.interval.ms = 200\n%s"
             "[kafka.producer]\nlinger.ms = 2\n%s"
             "[pipeline]\nstages =\nmax_message_bytes = 16k\nmax_inflight_messages = 2000\n"
-            "drain_timeout_ms = 10000\nworkers = 2\n",
+            "drain_timeout_ms = 10000\nworkers = 2\n"
+            "[metrics]\nlisten = 127.0.0.1:0\n",
             group, consumer, producer);
     cr_assert_eq(fclose(f), 0);
     return path;
