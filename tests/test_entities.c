@@ -273,11 +273,12 @@ Test(entities, normalises_a_german_genitive_and_links_country_and_city_codes)
     cr_expect_null(json_object_get(az, "geonameid"));
 }
 
-/* Writes a model file header (magic, bits, tags, features, lexicon, gazetteer and entity-word
- * counts of zero) and nothing else to a new temporary file whose path goes to path. */
+/* Writes a model file header (magic, bits, tags, features, lexicon, gazetteer, entity-word and
+ * cluster counts and cluster depth of zero) and nothing else to a new temporary file whose path
+ * goes to path. */
 static void write_header(char *path, const char *magic)
 {
-    uint32_t v[6] = {ENT_MIN_BITS, ENT_N_TAGS, ENT_N_FEATS, 0, 0, 0};
+    uint32_t v[8] = {ENT_MIN_BITS, ENT_N_TAGS, ENT_N_FEATS, 0, 0, 0, 0, 0};
     int fd = mkstemp(path);
     FILE *f;
 
@@ -295,16 +296,58 @@ Test(entities, loader_rejects_an_older_format_and_a_truncated_file)
     struct ent_model *m = NULL;
     struct errbuf err = {{0}};
 
-    write_header(old, "ENTMDL02");
+    write_header(old, "ENTMDL03");
     cr_expect_eq(ent_model_load(&m, old, "de", &err), -EINVAL);
     cr_expect_null(m);
     cr_expect(strstr(err.msg, "not an entity model of this version") != NULL, "%s", err.msg);
-    write_header(cut, "ENTMDL03");
+    write_header(cut, "ENTMDL04");
     cr_expect_eq(ent_model_load(&m, cut, "de", &err), -EINVAL);
     cr_expect_null(m);
     cr_expect(strstr(err.msg, "truncated") != NULL, "%s", err.msg);
     unlink(old);
     unlink(cut);
+}
+
+/* Tokinfo of tok with the lexicon, gazetteer and clusters of m. */
+static struct ent_tokinfo tokinfo_of(const struct ent_model *m, const char *tok)
+{
+    struct ent_lookup lk = {
+        .slots = m->slots, .slot_mask = m->slot_mask, .clu_depth = m->clu_depth};
+    struct ent_tokinfo ti;
+
+    ent_tokinfo_fill(&ti, tok, strlen(tok), 3, &lk);
+    return ti;
+}
+
+Test(entities, german_model_has_word_clusters_and_finds_compound_heads)
+{
+    char path[4096];
+    const char *dir = getenv("ENRICHD_MODEL_DIR");
+    struct ent_model *m = NULL;
+    struct errbuf err = {{0}};
+    struct ent_tokinfo whole, head, upper, lower;
+
+    cr_assert_not_null(dir);
+    snprintf(path, sizeof(path), "%s/entities/de.model", dir);
+    cr_assert_eq(ent_model_load(&m, path, "de", &err), 0, "%s", err.msg);
+    cr_expect_gt(m->n_clu, 1000);
+    cr_expect_gt(m->clu_depth, ENT_CLU_MID);
+    /* A frequent word has a cluster, case-insensitive; its prefix is the top of its path. */
+    upper = tokinfo_of(m, "Kammer");
+    lower = tokinfo_of(m, "kammer");
+    cr_expect_neq(upper.clu[1], 0);
+    cr_expect_eq(upper.clu[1], lower.clu[1]);
+    cr_expect_eq(upper.clu[0], upper.clu[1] >> (m->clu_depth - ENT_CLU_MID));
+    /* A rare compound has none, but its head lends it its cluster. */
+    whole = tokinfo_of(m, "Bundesärztekammer");
+    head = tokinfo_of(m, "kammer");
+    cr_expect_eq(whole.clu[1], 0);
+    cr_expect_eq(whole.head_clu, head.clu[1]);
+    cr_expect_eq(whole.h_head, head.h_lower);
+    /* Words in lower case and clustered words get no head. */
+    cr_expect_eq(tokinfo_of(m, "bundesärztekammer").head_clu, 0);
+    cr_expect_eq(upper.head_clu, 0);
+    ent_model_free(m);
 }
 
 Test(entities, rejects_unknown_config_keys_and_missing_model_directories)

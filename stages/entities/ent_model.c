@@ -7,7 +7,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define ENT_MAGIC "ENTMDL03"
+#define ENT_MAGIC "ENTMDL04"
 #define ENT_MAX_CP 64 /* code points of a token looked at; longer tokens are cut */
 
 static const char *const ent_type_names[ENT_N_TYPES] = {"PER", "LOC", "ORG", "MISC"};
@@ -109,7 +109,8 @@ static int lex_has(const uint32_t *lex, size_t n, uint32_t key)
     return 0;
 }
 
-uint32_t ent_bits_find(const uint32_t *keys, const uint8_t *bits, size_t n, uint32_t key)
+/* Index of key in the sorted keys[0..n), or n when absent. */
+static size_t key_index(const uint32_t *keys, size_t n, uint32_t key)
 {
     size_t lo = 0, hi = n;
 
@@ -121,9 +122,66 @@ uint32_t ent_bits_find(const uint32_t *keys, const uint8_t *bits, size_t n, uint
         else if (keys[mid] > key)
             hi = mid;
         else
-            return bits[mid];
+            return mid;
     }
-    return 0;
+    return n;
+}
+
+uint32_t ent_bits_find(const uint32_t *keys, const uint8_t *bits, size_t n, uint32_t key)
+{
+    size_t i = key_index(keys, n, key);
+
+    return i < n ? bits[i] : 0;
+}
+
+/* Cluster of a token from a path with its leading 1 bit (0: no cluster) of depth bits. */
+static void set_clusters(struct ent_tokinfo *ti, uint32_t path, uint32_t depth)
+{
+    ti->clu[0] = path >> (depth > ENT_CLU_MID ? depth - ENT_CLU_MID : 0);
+    ti->clu[1] = path;
+}
+
+/* Cluster path (with its leading 1 bit) of the word with lexicon key key, 0 when it has none. */
+static uint32_t cluster_of(const struct ent_lookup *lk, uint32_t key)
+{
+    if (lk->slots != NULL) {
+        for (size_t k = (key * 0x9e3779b1u) & lk->slot_mask;; k = (k + 1) & lk->slot_mask) {
+            const struct ent_word_slot *sl = &lk->slots[k];
+
+            if (!sl->used)
+                return 0;
+            if (sl->key == key)
+                return sl->clu;
+        }
+    }
+    {
+        size_t k = key_index(lk->clu_key, lk->n_clu, key);
+
+        return k < lk->n_clu ? (1u << lk->clu_depth) | lk->clu_path[k] : 0;
+    }
+}
+
+/* Compound head of a capitalised word of n code points low[0..n) (lower case): its longest proper
+ * suffix of at least ENT_HEAD_MIN code points that is a clustered word ("Bundesärztekammer" ->
+ * "kammer", "SPD-Fraktion" -> "fraktion"). Sets h_head and head_clu when it finds one. */
+#define ENT_HEAD_MIN 4
+static void find_head(struct ent_tokinfo *ti, const uint32_t *low, size_t n,
+                      const struct ent_lookup *lk)
+{
+    for (size_t j = 2; j + ENT_HEAD_MIN <= n; j++) {
+        uint64_t h = FNV_INIT, hm;
+        uint32_t clu;
+
+        for (size_t k = j; k < n; k++)
+            h = fnv_step(h, low[k]);
+        hm = mix64(h);
+        clu = cluster_of(lk, (uint32_t)(hm >> 32));
+        if (clu != 0) {
+            ti->h_head = hm;
+            ti->head_clu = clu;
+            return;
+        }
+    }
 }
 
 void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_t i,
@@ -204,6 +262,7 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
     }
     ti->gaz = 0;
     ti->sil = 0;
+    set_clusters(ti, 0, 0);
     if (lk != NULL && lk->slots != NULL) {
         uint32_t key = ent_lex_key(ti);
 
@@ -215,6 +274,7 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
             if (sl->key == key) {
                 ti->gaz = sl->bits;
                 ti->sil = sl->sil;
+                set_clusters(ti, sl->clu, lk->clu_depth);
                 if (sl->lower)
                     cap |= ENT_CAP_SEEN_LOWER;
                 break;
@@ -227,14 +287,35 @@ void ent_tokinfo_fill(struct ent_tokinfo *ti, const char *tok, size_t len, size_
             ti->gaz = ent_bits_find(lk->gaz_key, lk->gaz_bits, lk->n_gaz, ent_lex_key(ti));
         if (lk->n_sil > 0)
             ti->sil = ent_bits_find(lk->sil_key, lk->sil_bits, lk->n_sil, ent_lex_key(ti));
+        if (lk->n_clu > 0) {
+            size_t k = key_index(lk->clu_key, lk->n_clu, ent_lex_key(ti));
+
+            if (k < lk->n_clu)
+                set_clusters(ti, (1u << lk->clu_depth) | lk->clu_path[k], lk->clu_depth);
+        }
     }
     ti->cap = cap;
+    ti->h_head = 0;
+    ti->head_clu = 0;
+    if (lk != NULL && lk->clu_depth > 0 && (cap & ENT_CAP_INIT) && n >= ENT_HEAD_MIN + 2 &&
+        ti->clu[1] == 0)
+        find_head(ti, low, n, lk);
 }
 
-static const struct ent_tokinfo pad_before = {
-    .h_word = 0x1111, .h_lower = 0x1111, .h_shape = 0x1111, .h_sshape = 0x1111, .cap = 1u << 30};
-static const struct ent_tokinfo pad_after = {
-    .h_word = 0x2222, .h_lower = 0x2222, .h_shape = 0x2222, .h_sshape = 0x2222, .cap = 1u << 31};
+/* Padding tokens; their cluster values 1 and 2 are no real path's prefix (those have at least
+ * one bit after the leading 1). */
+static const struct ent_tokinfo pad_before = {.h_word = 0x1111,
+                                              .h_lower = 0x1111,
+                                              .h_shape = 0x1111,
+                                              .h_sshape = 0x1111,
+                                              .cap = 1u << 30,
+                                              .clu = {1, 1}};
+static const struct ent_tokinfo pad_after = {.h_word = 0x2222,
+                                             .h_lower = 0x2222,
+                                             .h_shape = 0x2222,
+                                             .h_sshape = 0x2222,
+                                             .cap = 1u << 31,
+                                             .clu = {2, 2}};
 
 static inline uint32_t row_of(uint32_t tmpl, uint64_t v, uint32_t bits)
 {
@@ -288,6 +369,12 @@ void ent_features(const struct ent_tokinfo *ti, size_t n, size_t i, uint32_t bit
     rows[k++] = row_of(37, (uint64_t)c->sil * 64 + capc, bits);
     rows[k++] = row_of(38, (uint64_t)p1->sil * 256 + c->sil, bits);
     rows[k++] = row_of(39, (uint64_t)c->sil * 256 + n1->sil, bits);
+    rows[k++] = row_of(40, p1->clu[1], bits);
+    rows[k++] = row_of(41, n1->clu[1], bits);
+    rows[k++] = row_of(42, c->h_head, bits);
+    rows[k++] = row_of(43, c->head_clu, bits);
+    rows[k++] = row_of(44, p1->h_lower * 31 + capc, bits);
+    rows[k++] = row_of(45, (uint64_t)p1->clu[0] * 64 + capc, bits);
     /* k == ENT_N_FEATS */
 }
 
@@ -405,8 +492,8 @@ int ent_model_tag(const struct ent_model *m, const char *const *tok, const size_
         return 0;
     if (ent_scratch_reserve(s, n) != 0)
         return -ENOMEM;
-    struct ent_lookup lk = {m->slots,    m->slot_mask, m->lex,     m->n_lex,    m->gaz_key,
-                            m->gaz_bits, m->n_gaz,     m->sil_key, m->sil_bits, m->n_sil};
+    struct ent_lookup lk = {
+        .slots = m->slots, .slot_mask = m->slot_mask, .clu_depth = m->clu_depth};
 
     for (size_t i = 0; i < n; i++)
         ent_tokinfo_fill(&s->ti[i], tok[i], len[i], i, &lk);
@@ -437,6 +524,8 @@ struct ent_file_header {
     uint32_t n_lex;
     uint32_t n_gaz;
     uint32_t n_sil;
+    uint32_t n_clu;
+    uint32_t clu_depth;
 };
 
 int ent_model_write(const char *path, uint32_t bits, const float *trans, const float *scale,
@@ -457,6 +546,8 @@ int ent_model_write(const char *path, uint32_t bits, const float *trans, const f
     h.n_lex = (uint32_t)lk->n_lex;
     h.n_gaz = (uint32_t)lk->n_gaz;
     h.n_sil = (uint32_t)lk->n_sil;
+    h.n_clu = (uint32_t)lk->n_clu;
+    h.clu_depth = lk->clu_depth;
     ok = fwrite(&h, sizeof(h), 1, f) == 1 &&
          fwrite(trans, sizeof(float), (ENT_N_TAGS + 1) * ENT_N_TAGS, f) ==
              (ENT_N_TAGS + 1) * ENT_N_TAGS &&
@@ -466,7 +557,9 @@ int ent_model_write(const char *path, uint32_t bits, const float *trans, const f
          fwrite(lk->gaz_key, sizeof(uint32_t), lk->n_gaz, f) == lk->n_gaz &&
          fwrite(lk->gaz_bits, 1, lk->n_gaz, f) == lk->n_gaz &&
          fwrite(lk->sil_key, sizeof(uint32_t), lk->n_sil, f) == lk->n_sil &&
-         fwrite(lk->sil_bits, 1, lk->n_sil, f) == lk->n_sil;
+         fwrite(lk->sil_bits, 1, lk->n_sil, f) == lk->n_sil &&
+         fwrite(lk->clu_key, sizeof(uint32_t), lk->n_clu, f) == lk->n_clu &&
+         fwrite(lk->clu_path, sizeof(uint16_t), lk->n_clu, f) == lk->n_clu;
     if (fclose(f) != 0)
         ok = 0;
     if (!ok)
@@ -484,6 +577,8 @@ void ent_model_free(struct ent_model *m)
     free(m->gaz_bits);
     free(m->sil_key);
     free(m->sil_bits);
+    free(m->clu_key);
+    free(m->clu_path);
     free(m->slots);
     free(m);
 }
@@ -503,7 +598,7 @@ static int build_slots(struct ent_model *m)
 {
     size_t cap = 16;
 
-    while (cap < 2 * ((size_t)m->n_lex + m->n_gaz + m->n_sil))
+    while (cap < 2 * ((size_t)m->n_lex + m->n_gaz + m->n_sil + m->n_clu))
         cap *= 2;
     m->slots = calloc(cap, sizeof(*m->slots));
     if (m->slots == NULL)
@@ -515,6 +610,8 @@ static int build_slots(struct ent_model *m)
         slot_for(m, m->gaz_key[i])->bits = m->gaz_bits[i];
     for (uint32_t i = 0; i < m->n_sil; i++)
         slot_for(m, m->sil_key[i])->sil = m->sil_bits[i];
+    for (uint32_t i = 0; i < m->n_clu; i++)
+        slot_for(m, m->clu_key[i])->clu = (uint16_t)((1u << m->clu_depth) | m->clu_path[i]);
     return 0;
 }
 
@@ -534,7 +631,8 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, ENT_MAGIC, 8) != 0 ||
         h.n_tags != ENT_N_TAGS || h.n_feats != ENT_N_FEATS || h.bits < ENT_MIN_BITS ||
         h.bits > ENT_MAX_BITS || h.n_lex > (1u << 26) || h.n_gaz > (1u << 26) ||
-        h.n_sil > (1u << 26)) {
+        h.n_sil > (1u << 26) || h.n_clu > (1u << 26) || h.clu_depth > ENT_CLU_MAX_DEPTH ||
+        (h.n_clu > 0 && h.clu_depth == 0)) {
         errbuf_set(err, -EINVAL, "%s: not an entity model of this version", path);
         goto fail;
     }
@@ -548,6 +646,8 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     m->n_lex = h.n_lex;
     m->n_gaz = h.n_gaz;
     m->n_sil = h.n_sil;
+    m->n_clu = h.n_clu;
+    m->clu_depth = h.clu_depth;
     rows = (size_t)1 << h.bits;
     scale = malloc(rows * sizeof(float));
     q = malloc(rows * ENT_N_TAGS);
@@ -557,8 +657,11 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     m->gaz_bits = malloc(h.n_gaz ? h.n_gaz : 1);
     m->sil_key = malloc((h.n_sil ? h.n_sil : 1) * sizeof(uint32_t));
     m->sil_bits = malloc(h.n_sil ? h.n_sil : 1);
+    m->clu_key = malloc((h.n_clu ? h.n_clu : 1) * sizeof(uint32_t));
+    m->clu_path = malloc((h.n_clu ? h.n_clu : 1) * sizeof(uint16_t));
     if (scale == NULL || q == NULL || m->rows == NULL || m->lex == NULL || m->gaz_key == NULL ||
-        m->gaz_bits == NULL || m->sil_key == NULL || m->sil_bits == NULL) {
+        m->gaz_bits == NULL || m->sil_key == NULL || m->sil_bits == NULL || m->clu_key == NULL ||
+        m->clu_path == NULL) {
         rc = errbuf_set(err, -ENOMEM, "%s: out of memory", path);
         goto fail;
     }
@@ -570,7 +673,9 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
         fread(m->gaz_key, sizeof(uint32_t), h.n_gaz, f) != h.n_gaz ||
         fread(m->gaz_bits, 1, h.n_gaz, f) != h.n_gaz ||
         fread(m->sil_key, sizeof(uint32_t), h.n_sil, f) != h.n_sil ||
-        fread(m->sil_bits, 1, h.n_sil, f) != h.n_sil) {
+        fread(m->sil_bits, 1, h.n_sil, f) != h.n_sil ||
+        fread(m->clu_key, sizeof(uint32_t), h.n_clu, f) != h.n_clu ||
+        fread(m->clu_path, sizeof(uint16_t), h.n_clu, f) != h.n_clu) {
         errbuf_set(err, -EINVAL, "%s: truncated entity model", path);
         goto fail;
     }
@@ -587,6 +692,12 @@ int ent_model_load(struct ent_model **out, const char *path, const char *lang, s
     for (uint32_t i = 1; i < h.n_sil; i++)
         if (m->sil_key[i - 1] >= m->sil_key[i]) {
             errbuf_set(err, -EINVAL, "%s: entity-word lexicon not sorted", path);
+            goto fail;
+        }
+    for (uint32_t i = 0; i < h.n_clu; i++)
+        if ((i > 0 && m->clu_key[i - 1] >= m->clu_key[i]) ||
+            m->clu_path[i] >= (1u << h.clu_depth)) {
+            errbuf_set(err, -EINVAL, "%s: word clusters not sorted or paths too long", path);
             goto fail;
         }
     for (size_t r = 0; r < rows; r++) {

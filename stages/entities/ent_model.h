@@ -23,7 +23,12 @@ enum ent_type { ENT_PER = 0, ENT_LOC = 1, ENT_ORG = 2, ENT_MISC = 3, ENT_N_TYPES
 #define ENT_TAG_POS(tag) (((tag) - 1) % 4)
 
 /* Features per token (fixed, so the trainer can store them in a flat array). */
-#define ENT_N_FEATS 39
+#define ENT_N_FEATS 45
+
+/* Word cluster paths: at most this many bits; features use the whole path and its prefix of
+ * ENT_CLU_MID bits. */
+#define ENT_CLU_MAX_DEPTH 15
+#define ENT_CLU_MID 6
 
 /* Hash-table size range, in bits of the row index. */
 #define ENT_MIN_BITS 12
@@ -40,6 +45,11 @@ struct ent_tokinfo {
     uint32_t cap;      /* ENT_CAP_* bits */
     uint32_t gaz;      /* gazetteer bits (0 when the model has none) */
     uint32_t sil;      /* ENT_SIL_* bits (0 when the model has none) */
+    uint32_t clu[2];   /* word cluster: prefix of ENT_CLU_MID bits and the whole path, each with a
+                        * leading 1 bit; 0 for a word without cluster */
+    uint64_t h_head;   /* compound head: longest clustered suffix of an unclustered capitalised
+                        * word (0 when none) */
+    uint32_t head_clu; /* cluster path of the head (0 when none) */
 };
 
 enum ent_cap_bit {
@@ -74,7 +84,11 @@ struct ent_model {
     uint32_t n_sil;   /* entries of sil_key and sil_bits */
     uint32_t *sil_key;/* owned: sorted keys of the entity-word lexicon */
     uint8_t *sil_bits;/* owned: ENT_SIL_* bits per key */
-    struct ent_word_slot *slots; /* owned: hash of lex and gaz keys, slot_mask + 1 slots */
+    uint32_t n_clu;   /* entries of clu_key and clu_path */
+    uint32_t clu_depth;          /* bits of every cluster path (0 when the model has no clusters) */
+    uint32_t *clu_key;           /* owned: sorted keys of clustered words */
+    uint16_t *clu_path;          /* owned: cluster path of each key, clu_depth bits */
+    struct ent_word_slot *slots; /* owned: hash of all the keys above, slot_mask + 1 slots */
     size_t slot_mask;
 };
 
@@ -97,6 +111,7 @@ struct ent_word_slot {
     uint8_t lower;  /* 1 when the word was seen lower case */
     uint8_t used;
     uint8_t sil;    /* ENT_SIL_* bits */
+    uint16_t clu;   /* cluster path with a leading 1 bit; 0 when the word has none */
 };
 
 /* Word lists the features consult (all borrowed; arrays sorted by key; may be empty). When
@@ -112,6 +127,10 @@ struct ent_lookup {
     const uint32_t *sil_key;  /* keys of the entity-word lexicon */
     const uint8_t *sil_bits;  /* ENT_SIL_* bits of each sil_key */
     size_t n_sil;
+    const uint32_t *clu_key;  /* keys of clustered words */
+    const uint16_t *clu_path; /* cluster path of each clu_key, clu_depth bits */
+    size_t n_clu;
+    uint32_t clu_depth; /* bits of a path; 0 without clusters */
 };
 
 /* Entity-word lexicon bits: how a word is used in other annotated corpora (not the training

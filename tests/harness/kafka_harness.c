@@ -99,6 +99,7 @@ char *harness_write_conf_kafka(const char *group, const char *kafka, const char 
 
     cr_assert(path != NULL && (fd = mkstemp(path)) >= 0);
     cr_assert((f = fdopen(fd, "w")) != NULL);
+    /* Metrics on a free port: tests (and other users of the machine) run side by side. */
     fprintf(f,
             "[kafka]\ninput_topics = in\noutput_topic = out\ndlq_topic = dlq\ngroup_id = %s\n%s"
             "[kafka.consumer]\nauto.offset.reset = earliest\nfetch.wait.max.ms = 10\n"
@@ -106,7 +107,6 @@ char *harness_write_conf_kafka(const char *group, const char *kafka, const char 
             "[kafka.producer]\nlinger.ms = 2\n%s"
             "[pipeline]\nstages =\nmax_message_bytes = 16k\nmax_inflight_messages = 2000\n"
             "drain_timeout_ms = 10000\nworkers = 2\n"
-            /* A free port: tests (and other users of the machine) run side by side. */
             "[metrics]\nlisten = 127.0.0.1:0\n",
             group, kafka, consumer, producer);
     cr_assert_eq(fclose(f), 0);

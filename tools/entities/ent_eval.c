@@ -55,9 +55,21 @@ int main(int argc, char **argv)
     uint8_t *pred;
     double secs;
     struct timespec a, b;
+    FILE *dump = NULL;
 
+    if (argc >= 3 && strcmp(argv[1], "-d") == 0) {
+        /* -d FILE: one line per token, "TOKEN GOLD PREDICTED" (tag numbers), blank between
+         * sentences, for error analysis */
+        dump = fopen(argv[2], "w");
+        if (dump == NULL) {
+            perror(argv[2]);
+            return 1;
+        }
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: ent_eval MODEL FORMAT:PATH...\n");
+        fprintf(stderr, "usage: ent_eval [-d DUMP] MODEL FORMAT:PATH...\n");
         return 2;
     }
     if (ent_model_load(&m, argv[1], "xx", &err) != 0) {
@@ -97,6 +109,12 @@ int main(int argc, char **argv)
         size_t first = c.sent[k], n = c.sent[k + 1] - first;
         size_t g = spans_of(c.tags + first, n, gsp), p = spans_of(pred + first, n, psp);
 
+        for (size_t i = 0; dump != NULL && i <= n; i++)
+            if (i < n)
+                fprintf(dump, "%s %u %u\n", tok[first + i], c.tags[first + i], pred[first + i]);
+            else
+                fputc('\n', dump);
+
         for (size_t i = 0; i < g; i++)
             sc.gold[gsp[i * 3 + 2]]++;
         for (size_t j = 0; j < p; j++) {
@@ -116,6 +134,8 @@ int main(int argc, char **argv)
     report("ALL", tp, ng, np);
     printf("tagged %zu tokens in %.3f s: %.0f tokens/s (one thread)\n", c.n_tok, secs,
            (double)c.n_tok / secs);
+    if (dump != NULL && fclose(dump) != 0)
+        perror("ent_eval: dump");
     free(tok);
     free(len);
     free(pred);

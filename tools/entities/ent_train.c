@@ -255,12 +255,84 @@ static int build_sil(const struct ent_corpus *x, uint32_t **keys, uint8_t **bits
     return 0;
 }
 
+/* Reads a cluster file of ent_clusters ("PATH<TAB>WORD<TAB>COUNT" lines, PATH of 0 and 1) into
+ * sorted keys and paths (new, freed by the caller). */
+static int read_clusters(const char *path, uint32_t **keys, uint16_t **paths, size_t *n,
+                         uint32_t *depth)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    uint64_t *e = NULL;
+    size_t ne = 0, cap = 0, u = 0, lineno = 0;
+
+    *depth = 0;
+    if (f == NULL) {
+        fprintf(stderr, "%s: cannot open\n", path);
+        return -ENOENT;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *word = strchr(line, '\t'), *end;
+        size_t d = word != NULL ? (size_t)(word - line) : 0;
+        uint32_t p = 0;
+        struct ent_tokinfo ti;
+
+        lineno++;
+        if (word == NULL || d == 0 || d > ENT_CLU_MAX_DEPTH || (*depth != 0 && d != *depth) ||
+            strspn(line, "01") != d) {
+            fprintf(stderr, "%s:%zu: expected PATH<TAB>WORD, paths of one length\n", path, lineno);
+            free(e);
+            fclose(f);
+            return -EINVAL;
+        }
+        *depth = (uint32_t)d;
+        for (size_t i = 0; i < d; i++)
+            p = p << 1 | (uint32_t)(line[i] - '0');
+        word++;
+        end = word + strcspn(word, "\t\r\n");
+        if (end == word)
+            continue;
+        if (ne == cap) {
+            uint64_t *q = realloc(e, (cap ? cap * 2 : 4096) * sizeof(*e));
+
+            if (q == NULL) {
+                free(e);
+                fclose(f);
+                return -ENOMEM;
+            }
+            e = q;
+            cap = cap ? cap * 2 : 4096;
+        }
+        ent_tokinfo_fill(&ti, word, (size_t)(end - word), 1, NULL);
+        e[ne++] = (uint64_t)ent_lex_key(&ti) << 16 | p;
+    }
+    fclose(f);
+    qsort(e, ne, sizeof(*e), cmp_u64);
+    *keys = malloc((ne + 1) * sizeof(uint32_t));
+    *paths = malloc((ne + 1) * sizeof(uint16_t));
+    if (*keys == NULL || *paths == NULL) {
+        free(e);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < ne; i++) {
+        uint32_t k = (uint32_t)(e[i] >> 16);
+
+        if (u > 0 && (*keys)[u - 1] == k)
+            continue; /* two words with one key: the first path wins */
+        (*keys)[u] = k;
+        (*paths)[u++] = (uint16_t)(e[i] & 0xffff);
+    }
+    free(e);
+    *n = u;
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: ent_train -o MODEL [-e EPOCHS] [-r RUNS] [-b BITS] [-s SEED] "
-                    "[-g KIND:LIST]... [-x FORMAT:PATH]... FORMAT:PATH...\n"
+                    "[-g KIND:LIST]... [-x FORMAT:PATH]... [-c CLUSTERS] FORMAT:PATH...\n"
                     "  -r: mean of RUNS trainings over differently shuffled data\n"
                     "  -x: other annotated corpora the entity-word lexicon is learned from\n"
+                    "  -c: word clusters written by ent_clusters\n"
                     "  FORMAT[,OPTION]... is described in tools/entities/ent_data.h\n");
 }
 
@@ -289,10 +361,17 @@ int main(int argc, char **argv)
     struct ent_lookup lk = {0};
     uint32_t *gaz_key = NULL;
     uint8_t *gaz_bits = NULL, *sil_bits = NULL;
-    uint32_t *sil_key = NULL;
+    uint32_t *sil_key = NULL, *clu_key = NULL;
+    uint16_t *clu_path = NULL;
 
-    while ((opt = getopt(argc, argv, "o:e:r:b:s:g:x:")) != -1) {
+    while ((opt = getopt(argc, argv, "o:e:r:b:s:g:x:c:")) != -1) {
         switch (opt) {
+        case 'c':
+            if (read_clusters(optarg, &clu_key, &clu_path, &lk.n_clu, &lk.clu_depth) != 0)
+                return 1;
+            lk.clu_key = clu_key;
+            lk.clu_path = clu_path;
+            break;
         case 'x':
             if (ent_corpus_read(&aux, optarg) != 0)
                 return 1;
@@ -350,7 +429,8 @@ int main(int argc, char **argv)
                 aux.n_tok);
     }
     ent_corpus_fini(&aux);
-    fprintf(stderr, "ent_train: %u lexicon words, %zu gazetteer words\n", n_lex, lk.n_gaz);
+    fprintf(stderr, "ent_train: %u lexicon words, %zu gazetteer words, %zu clustered words\n",
+            n_lex, lk.n_gaz, lk.n_clu);
     rows = (size_t)1 << bits;
     feats = malloc(c.n_tok * ENT_N_FEATS * sizeof(uint32_t));
     w = calloc(rows * ENT_N_TAGS, sizeof(float));
@@ -524,6 +604,8 @@ int main(int argc, char **argv)
     free(gaz_bits);
     free(sil_key);
     free(sil_bits);
+    free(clu_key);
+    free(clu_path);
     ent_corpus_fini(&c);
     return 0;
 }
