@@ -170,14 +170,16 @@ Test(conf, rejects_a_value_that_is_not_an_integer)
 
 Test(conf, rejects_a_bad_boolean)
 {
-    assert_load_error("[input]\naccept_plain_text = maybe\n",
-                      "2: [input] accept_plain_text: not a boolean (true/false, yes/no, on/off, 1/0)");
+    assert_load_error(
+        "[input]\naccept_plain_text = maybe\n",
+        "2: [input] accept_plain_text: not a boolean (true/false, yes/no, on/off, 1/0)");
 }
 
 Test(conf, rejects_an_empty_topic)
 {
     assert_load_error("[kafka]\noutput_topic =\n", "2: [kafka] output_topic: must not be empty");
-    assert_load_error("[kafka]\ninput_topics = a,,b\n", "2: [kafka] input_topics: empty item in list");
+    assert_load_error("[kafka]\ninput_topics = a,,b\n",
+                      "2: [kafka] input_topics: empty item in list");
 }
 
 Test(conf, rejects_a_property_librdkafka_rejects)
@@ -186,8 +188,8 @@ Test(conf, rejects_a_property_librdkafka_rejects)
     struct errbuf err;
 
     cr_assert_neq(load_text(&c, "[kafka.consumer]\n\nsession.timeout.ms = soon\n", &err), 0);
-    cr_assert(strstr(err.msg, ":3: [kafka.consumer] session.timeout.ms: rejected by librdkafka: ") !=
-                  NULL,
+    cr_assert(strstr(err.msg,
+                     ":3: [kafka.consumer] session.timeout.ms: rejected by librdkafka: ") != NULL,
               "%s", err.msg);
     conf_free(&c);
     cr_assert_neq(load_text(&c, "[kafka.producer]\nno.such.property = 1\n", &err), 0);
@@ -485,8 +487,10 @@ Test(conf, reports_unusable_secret_references)
                       "2: [kafka.consumer] sasl.password: @credential:../pw: not a credential "
                       "name");
     char want[256];
-    snprintf(want, sizeof(want), "2: [kafka.consumer] sasl.password: @credential:empty: %s/empty "
-             "is empty", dir);
+    snprintf(want, sizeof(want),
+             "2: [kafka.consumer] sasl.password: @credential:empty: %s/empty "
+             "is empty",
+             dir);
     assert_load_error("[kafka.consumer]\nsasl.password = @credential:empty\n", want);
     unsetenv("CREDENTIALS_DIRECTORY");
     assert_load_error("[kafka.producer]\nsasl.password = @file:relative/pw\n",
@@ -542,4 +546,52 @@ Test(conf, names_the_secret_librdkafka_properties)
     cr_assert(!conf_secret_property("sasl.username"));
     cr_assert(!conf_secret_property("ssl.key.location"));
     cr_assert(!conf_secret_property("linger.ms"));
+}
+
+/* ---- [kafka] processing.guarantee and the transaction keys ---- */
+
+Test(conf, defaults_to_at_least_once)
+{
+    struct conf c;
+
+    cr_assert_eq(conf_init(&c), 0);
+    cr_assert_str_eq(c.processing_guarantee, "at_least_once");
+    cr_assert_not(conf_exactly_once(&c));
+    cr_assert_eq(c.transaction_interval_ms, 1000);
+    cr_assert_eq(c.transaction_max_messages, 10000);
+    conf_free(&c);
+}
+
+Test(conf, accepts_exactly_once_and_its_transaction_keys)
+{
+    struct conf c;
+    struct errbuf err;
+
+    cr_assert_eq(load_text(&c,
+                           "[kafka]\nprocessing.guarantee = exactly_once\n"
+                           "transaction_interval_ms = 250\ntransaction_max_messages = 42\n",
+                           &err),
+                 0, "%s", err.msg);
+    cr_assert(conf_exactly_once(&c));
+    cr_assert_eq(c.transaction_interval_ms, 250);
+    cr_assert_eq(c.transaction_max_messages, 42);
+    conf_free(&c);
+}
+
+Test(conf, rejects_an_unknown_guarantee_with_file_and_line)
+{
+    assert_load_error("[kafka]\ngroup_id = g\nprocessing.guarantee = exactly_twice\n",
+                      "3: [kafka] processing.guarantee: must be at_least_once or exactly_once");
+    assert_load_error("[kafka]\nprocessing.guarantee =\n",
+                      "2: [kafka] processing.guarantee: must be at_least_once or exactly_once");
+    assert_load_error("[kafka]\nprocessing.guarantee = Exactly_Once\n",
+                      "2: [kafka] processing.guarantee: must be at_least_once or exactly_once");
+}
+
+Test(conf, rejects_transaction_keys_out_of_range)
+{
+    assert_load_error("[kafka]\ntransaction_interval_ms = 5\n",
+                      "2: [kafka] transaction_interval_ms: out of range [10, 60000]");
+    assert_load_error("[kafka]\n\ntransaction_max_messages = 0\n",
+                      "3: [kafka] transaction_max_messages: out of range [1, 10000000]");
 }
