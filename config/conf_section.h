@@ -5,18 +5,18 @@
 #include <stddef.h>
 
 struct conf_kv {
-    char *key;   /* owned */
-    char *value; /* owned */
-    int line;    /* line in the config file, 0 when set from the command line or defaults */
-    int secret;  /* value is a secret: never logged, redacted by `enrichd check --dump-config` */
+    char *key;    /* owned */
+    char *value;  /* owned */
+    int line;     /* line in the config file, 0 when set from the command line or defaults */
+    int secret;   /* value is a secret: never logged, redacted by `enrichd check --dump-config` */
     char *source; /* owned, NULL for a literal value: the `@file:PATH` or `@credential:NAME`
                    * reference the value was read from */
 };
 
 struct conf_section {
-    char *name;          /* owned: "stage.lang", "kafka.consumer", ... */
-    const char *file;    /* borrowed: config file name for messages, may be NULL */
-    struct conf_kv *kv;  /* owned array */
+    char *name;         /* owned: "stage.lang", "kafka.consumer", ... */
+    const char *file;   /* borrowed: config file name for messages, may be NULL */
+    struct conf_kv *kv; /* owned array */
     size_t n_kv;
 };
 

@@ -56,9 +56,8 @@ static json_t *find(json_t *ents, const char *name)
     size_t i;
     json_t *e;
 
-    json_array_foreach(ents, i, e)
-        if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
-            return e;
+    json_array_foreach(
+        ents, i, e) if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0) return e;
     return NULL;
 }
 
@@ -78,9 +77,9 @@ static int has_mention(json_t *e, const char *text)
     size_t i;
     json_t *m;
 
-    json_array_foreach(json_object_get(e, "mentions"), i, m)
-        if (strcmp(json_string_value(json_object_get(m, "text")), text) == 0)
-            return 1;
+    json_array_foreach(json_object_get(e, "mentions"), i,
+                       m) if (strcmp(json_string_value(json_object_get(m, "text")), text) ==
+                              0) return 1;
     return 0;
 }
 
@@ -268,8 +267,8 @@ Test(entities, normalises_a_german_genitive_and_links_country_and_city_codes)
     cr_expect(has_mention(az, "Aserbaidschans"), "%s", res.out);
     cr_expect_str_eq(json_string_value(json_object_get(az, "country")), "AZ", "%s", res.out);
     cr_expect_null(json_object_get(find(ents, "Baku"), "country"), "a city is no country");
-    cr_expect_eq(json_integer_value(json_object_get(find(ents, "Baku"), "geonameid")), 587084,
-                 "%s", res.out);
+    cr_expect_eq(json_integer_value(json_object_get(find(ents, "Baku"), "geonameid")), 587084, "%s",
+                 res.out);
     cr_expect_null(json_object_get(az, "geonameid"));
 }
 

@@ -37,7 +37,8 @@ static struct lang_result detect2(const char *title, const char *text)
 
     if (title != NULL) {
         cr_assert_eq(text_validate_utf8(title, strlen(title), NULL), 0);
-        cr_assert_eq(text_field_init(&f[n++], "title", title, strlen(title), &err), 0, "%s", err.msg);
+        cr_assert_eq(text_field_init(&f[n++], "title", title, strlen(title), &err), 0, "%s",
+                     err.msg);
     }
     cr_assert_eq(text_validate_utf8(text, strlen(text), NULL), 0);
     cr_assert_eq(text_field_init(&f[n++], "text", text, strlen(text), &err), 0, "%s", err.msg);
@@ -76,12 +77,18 @@ Test(lang, knows_the_seventy_five_languages)
 Test(lang, names_germanic_sentences)
 {
     static const struct golden g[] = {
-        {"de", "Der Bundestag hat am Donnerstag ein neues Gesetz zur Förderung erneuerbarer Energien beschlossen."},
-        {"en", "The city council voted on Tuesday to expand the bus network to the northern suburbs."},
-        {"nl", "Het kabinet heeft donderdag een nieuw wetsvoorstel over de woningmarkt naar de Kamer gestuurd."},
-        {"sv", "Regeringen presenterade på onsdagen en ny plan för att minska arbetslösheten bland unga."},
-        {"da", "Regeringen fremlagde i går en ny plan, som skal få flere unge i arbejde efter skolen."},
-        {"af", "Die regering het gister aangekondig dat hulle nuwe maatreëls gaan neem om werkloosheid te verminder."},
+        {"de", "Der Bundestag hat am Donnerstag ein neues Gesetz zur Förderung erneuerbarer "
+               "Energien beschlossen."},
+        {"en",
+         "The city council voted on Tuesday to expand the bus network to the northern suburbs."},
+        {"nl", "Het kabinet heeft donderdag een nieuw wetsvoorstel over de woningmarkt naar de "
+               "Kamer gestuurd."},
+        {"sv", "Regeringen presenterade på onsdagen en ny plan för att minska arbetslösheten bland "
+               "unga."},
+        {"da",
+         "Regeringen fremlagde i går en ny plan, som skal få flere unge i arbejde efter skolen."},
+        {"af", "Die regering het gister aangekondig dat hulle nuwe maatreëls gaan neem om "
+               "werkloosheid te verminder."},
     };
     EXPECT_ALL(g);
 }
@@ -89,12 +96,18 @@ Test(lang, names_germanic_sentences)
 Test(lang, names_romance_sentences)
 {
     static const struct golden g[] = {
-        {"es", "El gobierno anunció ayer nuevas medidas para reducir el desempleo juvenil en las regiones del sur."},
-        {"pt", "O governo anunciou ontem novas medidas para reduzir o desemprego juvenil nas regiões do sul."},
-        {"fr", "Le gouvernement a annoncé hier de nouvelles mesures pour réduire le chômage des jeunes."},
-        {"it", "Il governo ha annunciato ieri nuove misure per ridurre la disoccupazione giovanile nel sud."},
-        {"ro", "Guvernul a anunțat ieri noi măsuri pentru reducerea șomajului în rândul tinerilor."},
-        {"ca", "El govern va anunciar ahir noves mesures per reduir l'atur juvenil a les comarques del sud."},
+        {"es", "El gobierno anunció ayer nuevas medidas para reducir el desempleo juvenil en las "
+               "regiones del sur."},
+        {"pt", "O governo anunciou ontem novas medidas para reduzir o desemprego juvenil nas "
+               "regiões do sul."},
+        {"fr",
+         "Le gouvernement a annoncé hier de nouvelles mesures pour réduire le chômage des jeunes."},
+        {"it", "Il governo ha annunciato ieri nuove misure per ridurre la disoccupazione giovanile "
+               "nel sud."},
+        {"ro",
+         "Guvernul a anunțat ieri noi măsuri pentru reducerea șomajului în rândul tinerilor."},
+        {"ca", "El govern va anunciar ahir noves mesures per reduir l'atur juvenil a les comarques "
+               "del sud."},
     };
     EXPECT_ALL(g);
 }
@@ -102,12 +115,14 @@ Test(lang, names_romance_sentences)
 Test(lang, names_slavic_and_baltic_sentences)
 {
     static const struct golden g[] = {
-        {"pl", "Rząd ogłosił wczoraj nowe działania mające na celu zmniejszenie bezrobocia wśród młodzieży."},
+        {"pl", "Rząd ogłosił wczoraj nowe działania mające na celu zmniejszenie bezrobocia wśród "
+               "młodzieży."},
         {"cs", "Vláda včera oznámila nová opatření ke snížení nezaměstnanosti mladých lidí."},
         {"sk", "Vláda včera oznámila nové opatrenia na zníženie nezamestnanosti mladých ľudí."},
         {"ru", "Правительство объявило о новых мерах по снижению безработицы среди молодежи."},
         {"uk", "Уряд оголосив про нові заходи щодо зниження безробіття серед молоді."},
-        {"bg", "Правителството обяви вчера нови мерки за намаляване на безработицата сред младите хора."},
+        {"bg",
+         "Правителството обяви вчера нови мерки за намаляване на безработицата сред младите хора."},
         {"lt", "Vyriausybė vakar paskelbė naujas priemones jaunimo nedarbui mažinti."},
         {"lv", "Valdība vakar paziņoja par jauniem pasākumiem jauniešu bezdarba samazināšanai."},
     };
@@ -118,11 +133,15 @@ Test(lang, names_other_latin_script_sentences)
 {
     static const struct golden g[] = {
         {"fi", "Hallitus ilmoitti eilen uusista toimista nuorisotyöttömyyden vähentämiseksi."},
-        {"hu", "A kormány tegnap új intézkedéseket jelentett be a fiatalok munkanélküliségének csökkentésére."},
+        {"hu", "A kormány tegnap új intézkedéseket jelentett be a fiatalok munkanélküliségének "
+               "csökkentésére."},
         {"tr", "Hükümet dün gençler arasındaki işsizliği azaltmak için yeni önlemler açıkladı."},
-        {"vi", "Chính phủ hôm qua đã công bố các biện pháp mới nhằm giảm tỷ lệ thất nghiệp ở thanh niên."},
-        {"sw", "Serikali ilitangaza jana hatua mpya za kupunguza ukosefu wa ajira miongoni mwa vijana."},
-        {"id", "Pemerintah kemarin mengumumkan langkah-langkah baru untuk mengurangi pengangguran di kalangan anak muda."},
+        {"vi", "Chính phủ hôm qua đã công bố các biện pháp mới nhằm giảm tỷ lệ thất nghiệp ở thanh "
+               "niên."},
+        {"sw",
+         "Serikali ilitangaza jana hatua mpya za kupunguza ukosefu wa ajira miongoni mwa vijana."},
+        {"id", "Pemerintah kemarin mengumumkan langkah-langkah baru untuk mengurangi pengangguran "
+               "di kalangan anak muda."},
         {"eu", "Gobernuak atzo neurri berriak iragarri zituen gazteen langabezia murrizteko."},
     };
     EXPECT_ALL(g);
@@ -149,9 +168,11 @@ Test(lang, names_languages_by_their_script)
 Test(lang, tells_close_pairs_apart_at_sentence_length)
 {
     static const struct golden g[] = {
-        {"de", "Die Regierung will die Steuern für kleine Unternehmen im nächsten Jahr deutlich senken."},
+        {"de",
+         "Die Regierung will die Steuern für kleine Unternehmen im nächsten Jahr deutlich senken."},
         {"nl", "De regering wil de belastingen voor kleine bedrijven volgend jaar flink verlagen."},
-        {"es", "La policía detuvo a dos hombres después del robo en una tienda del centro de la ciudad."},
+        {"es",
+         "La policía detuvo a dos hombres después del robo en una tienda del centro de la ciudad."},
         {"pt", "A polícia deteve dois homens depois do assalto a uma loja no centro da cidade."},
         {"ru", "Полиция задержала двух мужчин после ограбления магазина в центре города."},
         {"uk", "Поліція затримала двох чоловіків після пограбування магазину в центрі міста."},
@@ -214,20 +235,23 @@ Test(lang, reads_short_german_and_english_headlines)
 
 Test(lang, uses_title_and_text_together)
 {
-    struct lang_result r = detect2("Merkel in Paris", "Die Kanzlerin sprach mit dem Präsidenten über die Zukunft der Union.");
+    struct lang_result r = detect2(
+        "Merkel in Paris", "Die Kanzlerin sprach mit dem Präsidenten über die Zukunft der Union.");
 
     cr_expect_str_eq(r.code, "de");
 }
 
 Test(lang, follows_the_majority_script_in_mixed_text)
 {
-    struct lang_result r = detect("Компания Apple представила новый iPhone на презентации в Купертино во вторник.");
+    struct lang_result r =
+        detect("Компания Apple представила новый iPhone на презентации в Купертино во вторник.");
 
     cr_expect_str_eq(r.code, "ru");
     cr_expect_str_eq(r.script, "Cyrl");
-    r = detect("The Kremlin spokesman, Дмитрий Песков, told reporters on Monday that talks would continue.");
+    r = detect("The Kremlin spokesman, Дмитрий Песков, told reporters on Monday that talks would "
+               "continue.");
     cr_expect_str_eq(r.code, "en");
-    r = detect("Лaбуристичкa пaртиja ниje прихвaтилa тaкву идejу.");  /* Latin a, e, j inside */
+    r = detect("Лaбуристичкa пaртиja ниje прихвaтилa тaкву идejу."); /* Latin a, e, j inside */
     cr_expect_str_eq(r.code, "sr");
 }
 
@@ -245,7 +269,7 @@ Test(lang, says_und_without_signal)
     cr_expect_str_eq(r.code, "und");
     r = detect("www.example.org");
     cr_expect_str_eq(r.code, "und");
-    r = detect("Tom");  /* a name: no language stands out */
+    r = detect("Tom"); /* a name: no language stands out */
     cr_expect_str_eq(r.code, "und");
     cr_expect_lt(r.confidence, 0.2);
 }
@@ -258,7 +282,7 @@ Test(lang, guesses_a_single_distinctive_word)
     cr_expect_str_eq(r.code, "en");
     r = detect("Regierung");
     cr_expect_str_eq(r.code, "de");
-    r = detect("og");  /* two letters are enough for a guess */
+    r = detect("og"); /* two letters are enough for a guess */
     cr_expect_neq(strcmp(r.code, "und"), 0);
 }
 
@@ -340,7 +364,8 @@ static json_t *run_stage(const char *hint_mode, const char *hint, const char *te
 Test(lang_stage, writes_language_object_and_doc_lang)
 {
     char lang[8];
-    json_t *o = run_stage(NULL, NULL, "Die Regierung will die Steuern im nächsten Jahr senken.", lang);
+    json_t *o =
+        run_stage(NULL, NULL, "Die Regierung will die Steuern im nächsten Jahr senken.", lang);
     json_t *c = json_object_get(o, "candidates");
 
     cr_expect_str_eq(lang, "de");
@@ -368,7 +393,7 @@ Test(lang_stage, applies_the_hint_as_configured)
     cr_expect_str_eq(lang, "de");
     json_decref(o);
     o = run_stage("prior", "nl", "Die Regierung will die Steuern im nächsten Jahr senken.", lang);
-    cr_expect_str_eq(lang, "de");   /* a prior does not override clear evidence */
+    cr_expect_str_eq(lang, "de"); /* a prior does not override clear evidence */
     json_decref(o);
     o = run_stage("prior", "nb", "Regjeringen vil senke skatten for små bedrifter neste år.", lang);
     cr_expect_str_eq(lang, "nb");

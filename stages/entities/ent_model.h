@@ -18,9 +18,9 @@ enum ent_type { ENT_PER = 0, ENT_LOC = 1, ENT_ORG = 2, ENT_MISC = 3, ENT_N_TYPES
 #define ENT_POS_I 1
 #define ENT_POS_E 2
 #define ENT_POS_S 3
-#define ENT_TAG(type, pos) ((uint8_t)(1 + (type) * 4 + (pos)))
-#define ENT_TAG_TYPE(tag) (((tag) - 1) / 4)
-#define ENT_TAG_POS(tag) (((tag) - 1) % 4)
+#define ENT_TAG(type, pos) ((uint8_t)(1 + (type)*4 + (pos)))
+#define ENT_TAG_TYPE(tag) (((tag)-1) / 4)
+#define ENT_TAG_POS(tag) (((tag)-1) % 4)
 
 /* Features per token (fixed, so the trainer can store them in a flat array). */
 #define ENT_N_FEATS 45
@@ -72,22 +72,22 @@ struct ent_row {
 
 /* A loaded model: read-only after ent_model_load, shared by threads. */
 struct ent_model {
-    char lang[16];    /* language code from the file name */
-    uint32_t bits;    /* rows = 1 << bits */
-    uint32_t n_lex;   /* entries of lex */
+    char lang[16];                              /* language code from the file name */
+    uint32_t bits;                              /* rows = 1 << bits */
+    uint32_t n_lex;                             /* entries of lex */
     float trans[(ENT_N_TAGS + 1) * ENT_N_TAGS]; /* [prev][cur]; prev == ENT_N_TAGS is start */
     struct ent_row *rows; /* owned: 1 << bits rows, one per 32-byte slot (one cache line) */
-    uint32_t *lex;    /* owned: sorted 32-bit hashes of words seen lower case in training */
-    uint32_t n_gaz;   /* entries of gaz_key and gaz_bits */
-    uint32_t *gaz_key;/* owned: sorted keys of gazetteer tokens */
-    uint8_t *gaz_bits;/* owned: ENT_GAZ_* bits per key */
-    uint32_t n_sil;   /* entries of sil_key and sil_bits */
-    uint32_t *sil_key;/* owned: sorted keys of the entity-word lexicon */
-    uint8_t *sil_bits;/* owned: ENT_SIL_* bits per key */
-    uint32_t n_clu;   /* entries of clu_key and clu_path */
-    uint32_t clu_depth;          /* bits of every cluster path (0 when the model has no clusters) */
-    uint32_t *clu_key;           /* owned: sorted keys of clustered words */
-    uint16_t *clu_path;          /* owned: cluster path of each key, clu_depth bits */
+    uint32_t *lex;        /* owned: sorted 32-bit hashes of words seen lower case in training */
+    uint32_t n_gaz;       /* entries of gaz_key and gaz_bits */
+    uint32_t *gaz_key;    /* owned: sorted keys of gazetteer tokens */
+    uint8_t *gaz_bits;    /* owned: ENT_GAZ_* bits per key */
+    uint32_t n_sil;       /* entries of sil_key and sil_bits */
+    uint32_t *sil_key;    /* owned: sorted keys of the entity-word lexicon */
+    uint8_t *sil_bits;    /* owned: ENT_SIL_* bits per key */
+    uint32_t n_clu;       /* entries of clu_key and clu_path */
+    uint32_t clu_depth;   /* bits of every cluster path (0 when the model has no clusters) */
+    uint32_t *clu_key;    /* owned: sorted keys of clustered words */
+    uint16_t *clu_path;   /* owned: cluster path of each key, clu_depth bits */
     struct ent_word_slot *slots; /* owned: hash of all the keys above, slot_mask + 1 slots */
     size_t slot_mask;
 };
@@ -95,9 +95,9 @@ struct ent_model {
 /* Per-call working memory for ent_model_tag; zero-initialise, free with ent_scratch_fini. */
 struct ent_scratch {
     struct ent_tokinfo *ti;
-    float *em;    /* n x ENT_N_TAGS emission scores */
-    uint8_t *bp;  /* n x ENT_N_TAGS back pointers */
-    size_t cap;   /* tokens the buffers hold */
+    float *em;   /* n x ENT_N_TAGS emission scores */
+    uint8_t *bp; /* n x ENT_N_TAGS back pointers */
+    size_t cap;  /* tokens the buffers hold */
 };
 
 /* Grows s to hold n tokens. Returns 0 or -ENOMEM. */
@@ -106,12 +106,12 @@ void ent_scratch_fini(struct ent_scratch *s);
 
 /* One slot of the load-time hash of lexicon and gazetteer keys. */
 struct ent_word_slot {
-    uint32_t key;   /* lexicon/gazetteer key; 0 with bits 0 marks an empty slot */
-    uint8_t bits;   /* ENT_GAZ_* bits */
-    uint8_t lower;  /* 1 when the word was seen lower case */
+    uint32_t key;  /* lexicon/gazetteer key; 0 with bits 0 marks an empty slot */
+    uint8_t bits;  /* ENT_GAZ_* bits */
+    uint8_t lower; /* 1 when the word was seen lower case */
     uint8_t used;
-    uint8_t sil;    /* ENT_SIL_* bits */
-    uint16_t clu;   /* cluster path with a leading 1 bit; 0 when the word has none */
+    uint8_t sil;  /* ENT_SIL_* bits */
+    uint16_t clu; /* cluster path with a leading 1 bit; 0 when the word has none */
 };
 
 /* Word lists the features consult (all borrowed; arrays sorted by key; may be empty). When
@@ -119,13 +119,13 @@ struct ent_word_slot {
 struct ent_lookup {
     const struct ent_word_slot *slots;
     size_t slot_mask;
-    const uint32_t *lex;      /* keys of words seen lower case in training */
+    const uint32_t *lex; /* keys of words seen lower case in training */
     size_t n_lex;
-    const uint32_t *gaz_key;  /* keys of gazetteer tokens */
-    const uint8_t *gaz_bits;  /* ENT_GAZ_* bits of each gaz_key */
+    const uint32_t *gaz_key; /* keys of gazetteer tokens */
+    const uint8_t *gaz_bits; /* ENT_GAZ_* bits of each gaz_key */
     size_t n_gaz;
-    const uint32_t *sil_key;  /* keys of the entity-word lexicon */
-    const uint8_t *sil_bits;  /* ENT_SIL_* bits of each sil_key */
+    const uint32_t *sil_key; /* keys of the entity-word lexicon */
+    const uint8_t *sil_bits; /* ENT_SIL_* bits of each sil_key */
     size_t n_sil;
     const uint32_t *clu_key;  /* keys of clustered words */
     const uint16_t *clu_path; /* cluster path of each clu_key, clu_depth bits */
@@ -137,21 +137,21 @@ struct ent_lookup {
  * corpus itself), learned by the trainer. Bit ENT_SIL_TYPE << type: in at least half of its
  * occurrences the word is part of an entity of that type. */
 enum ent_sil_bit {
-    ENT_SIL_TYPE = 1u << 0,    /* 4 bits, one per entity type */
-    ENT_SIL_SOME = 1u << 4,    /* part of an entity in some occurrences, but under half */
-    ENT_SIL_NEVER = 1u << 5,   /* seen often and never part of an entity */
-    ENT_SIL_BEGIN = 1u << 6    /* mostly the first word of its entities */
+    ENT_SIL_TYPE = 1u << 0,  /* 4 bits, one per entity type */
+    ENT_SIL_SOME = 1u << 4,  /* part of an entity in some occurrences, but under half */
+    ENT_SIL_NEVER = 1u << 5, /* seen often and never part of an entity */
+    ENT_SIL_BEGIN = 1u << 6  /* mostly the first word of its entities */
 };
 
 /* Gazetteer bits of a token (lower-cased match). */
 enum ent_gaz_bit {
-    ENT_GAZ_FIRST = 1u << 0,   /* a first name */
-    ENT_GAZ_LOC = 1u << 1,     /* a one-word place name */
-    ENT_GAZ_LOC_PART = 1u << 2,/* a word of a multi-word place name */
-    ENT_GAZ_ORG = 1u << 3,     /* a word of an organisation or party name */
-    ENT_GAZ_COUNTRY = 1u << 4, /* a one-word country name */
-    ENT_GAZ_SURNAME = 1u << 5, /* the last word of a politician's name */
-    ENT_GAZ_DEMONYM = 1u << 6  /* a nationality word */
+    ENT_GAZ_FIRST = 1u << 0,    /* a first name */
+    ENT_GAZ_LOC = 1u << 1,      /* a one-word place name */
+    ENT_GAZ_LOC_PART = 1u << 2, /* a word of a multi-word place name */
+    ENT_GAZ_ORG = 1u << 3,      /* a word of an organisation or party name */
+    ENT_GAZ_COUNTRY = 1u << 4,  /* a one-word country name */
+    ENT_GAZ_SURNAME = 1u << 5,  /* the last word of a politician's name */
+    ENT_GAZ_DEMONYM = 1u << 6   /* a nationality word */
 };
 
 /* Fills ti[i] for token tok[0..len) (valid UTF-8) at sentence position i. lk (borrowed, may be
@@ -169,8 +169,7 @@ static inline uint32_t ent_lex_key(const struct ent_tokinfo *ti)
 int ent_is_lower_word(const char *tok, size_t len);
 
 /* Writes the ENT_N_FEATS row indices (< 1 << bits) of token i of ti[0..n) into rows. */
-void ent_features(const struct ent_tokinfo *ti, size_t n, size_t i, uint32_t bits,
-                  uint32_t *rows);
+void ent_features(const struct ent_tokinfo *ti, size_t n, size_t i, uint32_t bits, uint32_t *rows);
 
 /* Best tag sequence under BIOES constraints. em: n x ENT_N_TAGS emissions, trans as in
  * ent_model. bp: n x ENT_N_TAGS scratch. Writes n tags into out. */

@@ -17,15 +17,15 @@
 #define LANG_MAX_LANGS 96
 #define LANG_MAX_GROUPS 8
 #define LANG_GROUP_MAX_MEMBERS 64
-#define LANG_KINDS 6           /* unigram, bigram, trigram, quadrigram, word, word edge */
-#define LANG_SCALE 8.0         /* model cost units per nat (tools/lang/train_lang.py SCALE) */
-#define LANG_TABLE_SLACK 64    /* readable bytes after every table (lang_sum_rows) */
-#define LANG_MAX_WORD 60       /* letters of a word that are scored (keeps a word's sum in 16 bits) */
+#define LANG_KINDS 6        /* unigram, bigram, trigram, quadrigram, word, word edge */
+#define LANG_SCALE 8.0      /* model cost units per nat (tools/lang/train_lang.py SCALE) */
+#define LANG_TABLE_SLACK 64 /* readable bytes after every table (lang_sum_rows) */
+#define LANG_MAX_WORD 60    /* letters of a word that are scored (keeps a word's sum in 16 bits) */
 #ifndef LANG_STOP_MIN_WORDS
 #define LANG_STOP_MIN_WORDS 24 /* early stop: at least this many words read ... */
 #endif
 #ifndef LANG_STOP_MARGIN
-#define LANG_STOP_MARGIN 480u  /* ... and the runner-up this many cost units behind (60 nats) */
+#define LANG_STOP_MARGIN 480u /* ... and the runner-up this many cost units behind (60 nats) */
 #endif
 #ifndef LANG_SCRIPT_SAMPLE
 #define LANG_SCRIPT_SAMPLE 512 /* letters sampled for the script vote */
@@ -33,33 +33,50 @@
 #define LANG_CJK_VOTE 4    /* script votes of a Han or kana character ... */
 #define LANG_HANGUL_VOTE 2 /* ... and of a Hangul syllable (a letter has one) */
 #ifndef LANG_UND_CONF
-#define LANG_UND_CONF 0.3      /* a single word below this confidence is und */
+#define LANG_UND_CONF 0.3 /* a single word below this confidence is und */
 #endif
 #ifndef LANG_EDGE_WEIGHT
-#define LANG_EDGE_WEIGHT 1       /* times a word-edge cost counts */
+#define LANG_EDGE_WEIGHT 1 /* times a word-edge cost counts */
 #endif
 #ifndef LANG_WORD_WEIGHT
-#define LANG_WORD_WEIGHT 3       /* times a whole-word cost counts */
+#define LANG_WORD_WEIGHT 3 /* times a whole-word cost counts */
 #endif
 #ifndef LANG_PRIOR_BONUS
-#define LANG_PRIOR_BONUS 64u   /* cost units (8 nats) granted to a hinted language */
+#define LANG_PRIOR_BONUS 64u /* cost units (8 nats) granted to a hinted language */
 #endif
 
 enum lang_script_id {
-    LS_OTHER = 0, LS_LATN, LS_CYRL, LS_ARAB, LS_DEVA, LS_GREK, LS_HEBR, LS_ARMN, LS_GEOR,
-    LS_HANG, LS_KANA, LS_HANI, LS_THAI, LS_BENG, LS_GUJR, LS_GURU, LS_TAML, LS_TELU, LS_N
+    LS_OTHER = 0,
+    LS_LATN,
+    LS_CYRL,
+    LS_ARAB,
+    LS_DEVA,
+    LS_GREK,
+    LS_HEBR,
+    LS_ARMN,
+    LS_GEOR,
+    LS_HANG,
+    LS_KANA,
+    LS_HANI,
+    LS_THAI,
+    LS_BENG,
+    LS_GUJR,
+    LS_GURU,
+    LS_TAML,
+    LS_TELU,
+    LS_N
 };
 
-static const char *const lang_script_names[LS_N] = {
-    "Zyyy", "Latn", "Cyrl", "Arab", "Deva", "Grek", "Hebr", "Armn", "Geor",
-    "Hang", "Jpan", "Hani", "Thai", "Beng", "Gujr", "Guru", "Taml", "Telu"};
+static const char *const lang_script_names[LS_N] = {"Zyyy", "Latn", "Cyrl", "Arab", "Deva", "Grek",
+                                                    "Hebr", "Armn", "Geor", "Hang", "Jpan", "Hani",
+                                                    "Thai", "Beng", "Gujr", "Guru", "Taml", "Telu"};
 
 struct lang_group {
     char script[5];
-    uint32_t n;                                 /* member languages */
-    uint8_t members[LANG_GROUP_MAX_MEMBERS];    /* indices into the language table */
-    uint32_t mask[LANG_KINDS];                  /* bucket count - 1 */
-    const uint8_t *table[LANG_KINDS];           /* borrowed from the mapping: buckets x n costs */
+    uint32_t n;                              /* member languages */
+    uint8_t members[LANG_GROUP_MAX_MEMBERS]; /* indices into the language table */
+    uint32_t mask[LANG_KINDS];               /* bucket count - 1 */
+    const uint8_t *table[LANG_KINDS];        /* borrowed from the mapping: buckets x n costs */
 };
 
 struct lang_model {
@@ -69,31 +86,89 @@ struct lang_model {
     uint32_t n_groups;
     char code[LANG_MAX_LANGS][5];
     char script[LANG_MAX_LANGS][5];
-    uint8_t group[LANG_MAX_LANGS];              /* 255: a language with a script of its own */
-    const char *name[LANG_MAX_LANGS];           /* English name (the code when unknown) */
-    uint16_t bias[LANG_MAX_LANGS];              /* cost units every text starts with (a prior) */
-    int group_of_script[LS_N];                  /* group index of a script, or -1 */
+    uint8_t group[LANG_MAX_LANGS];    /* 255: a language with a script of its own */
+    const char *name[LANG_MAX_LANGS]; /* English name (the code when unknown) */
+    uint16_t bias[LANG_MAX_LANGS];    /* cost units every text starts with (a prior) */
+    int group_of_script[LS_N];        /* group index of a script, or -1 */
     struct lang_group groups[LANG_MAX_GROUPS];
 };
 
 static const char *const lang_names[][2] = {
-    {"af", "Afrikaans"}, {"ar", "Arabic"}, {"az", "Azerbaijani"}, {"be", "Belarusian"},
-    {"bg", "Bulgarian"}, {"bn", "Bengali"}, {"bs", "Bosnian"}, {"ca", "Catalan"},
-    {"cs", "Czech"}, {"cy", "Welsh"}, {"da", "Danish"}, {"de", "German"}, {"el", "Greek"},
-    {"en", "English"}, {"eo", "Esperanto"}, {"es", "Spanish"}, {"et", "Estonian"},
-    {"eu", "Basque"}, {"fa", "Persian"}, {"fi", "Finnish"}, {"fr", "French"}, {"ga", "Irish"},
-    {"gu", "Gujarati"}, {"he", "Hebrew"}, {"hi", "Hindi"}, {"hr", "Croatian"},
-    {"hu", "Hungarian"}, {"hy", "Armenian"}, {"id", "Indonesian"}, {"is", "Icelandic"},
-    {"it", "Italian"}, {"ja", "Japanese"}, {"ka", "Georgian"}, {"kk", "Kazakh"},
-    {"ko", "Korean"}, {"la", "Latin"}, {"lg", "Ganda"}, {"lt", "Lithuanian"}, {"lv", "Latvian"},
-    {"mi", "Maori"}, {"mk", "Macedonian"}, {"mn", "Mongolian"}, {"mr", "Marathi"},
-    {"ms", "Malay"}, {"nb", "Norwegian Bokmal"}, {"nl", "Dutch"}, {"nn", "Norwegian Nynorsk"},
-    {"pa", "Punjabi"}, {"pl", "Polish"}, {"pt", "Portuguese"}, {"ro", "Romanian"},
-    {"ru", "Russian"}, {"sk", "Slovak"}, {"sl", "Slovenian"}, {"sn", "Shona"}, {"so", "Somali"},
-    {"sq", "Albanian"}, {"sr", "Serbian"}, {"st", "Sotho"}, {"sv", "Swedish"}, {"sw", "Swahili"},
-    {"ta", "Tamil"}, {"te", "Telugu"}, {"th", "Thai"}, {"tl", "Tagalog"}, {"tn", "Tswana"},
-    {"tr", "Turkish"}, {"ts", "Tsonga"}, {"uk", "Ukrainian"}, {"ur", "Urdu"},
-    {"vi", "Vietnamese"}, {"xh", "Xhosa"}, {"yo", "Yoruba"}, {"zh", "Chinese"}, {"zu", "Zulu"},
+    {"af", "Afrikaans"},
+    {"ar", "Arabic"},
+    {"az", "Azerbaijani"},
+    {"be", "Belarusian"},
+    {"bg", "Bulgarian"},
+    {"bn", "Bengali"},
+    {"bs", "Bosnian"},
+    {"ca", "Catalan"},
+    {"cs", "Czech"},
+    {"cy", "Welsh"},
+    {"da", "Danish"},
+    {"de", "German"},
+    {"el", "Greek"},
+    {"en", "English"},
+    {"eo", "Esperanto"},
+    {"es", "Spanish"},
+    {"et", "Estonian"},
+    {"eu", "Basque"},
+    {"fa", "Persian"},
+    {"fi", "Finnish"},
+    {"fr", "French"},
+    {"ga", "Irish"},
+    {"gu", "Gujarati"},
+    {"he", "Hebrew"},
+    {"hi", "Hindi"},
+    {"hr", "Croatian"},
+    {"hu", "Hungarian"},
+    {"hy", "Armenian"},
+    {"id", "Indonesian"},
+    {"is", "Icelandic"},
+    {"it", "Italian"},
+    {"ja", "Japanese"},
+    {"ka", "Georgian"},
+    {"kk", "Kazakh"},
+    {"ko", "Korean"},
+    {"la", "Latin"},
+    {"lg", "Ganda"},
+    {"lt", "Lithuanian"},
+    {"lv", "Latvian"},
+    {"mi", "Maori"},
+    {"mk", "Macedonian"},
+    {"mn", "Mongolian"},
+    {"mr", "Marathi"},
+    {"ms", "Malay"},
+    {"nb", "Norwegian Bokmal"},
+    {"nl", "Dutch"},
+    {"nn", "Norwegian Nynorsk"},
+    {"pa", "Punjabi"},
+    {"pl", "Polish"},
+    {"pt", "Portuguese"},
+    {"ro", "Romanian"},
+    {"ru", "Russian"},
+    {"sk", "Slovak"},
+    {"sl", "Slovenian"},
+    {"sn", "Shona"},
+    {"so", "Somali"},
+    {"sq", "Albanian"},
+    {"sr", "Serbian"},
+    {"st", "Sotho"},
+    {"sv", "Swedish"},
+    {"sw", "Swahili"},
+    {"ta", "Tamil"},
+    {"te", "Telugu"},
+    {"th", "Thai"},
+    {"tl", "Tagalog"},
+    {"tn", "Tswana"},
+    {"tr", "Turkish"},
+    {"ts", "Tsonga"},
+    {"uk", "Ukrainian"},
+    {"ur", "Urdu"},
+    {"vi", "Vietnamese"},
+    {"xh", "Xhosa"},
+    {"yo", "Yoruba"},
+    {"zh", "Chinese"},
+    {"zu", "Zulu"},
 };
 
 const char *lang_name(const char *code)
@@ -123,14 +198,15 @@ static int lang_model_parse(struct lang_model *m, struct errbuf *err)
     if (m->size < need || memcmp(p, LANG_MAGIC, 4) != 0)
         return errbuf_set(err, -EINVAL, "not a language model (bad magic)");
     if (lang_u32(p + 4) != LANG_VERSION)
-        return errbuf_set(err, -EINVAL, "language model version %u, expected %u",
-                          lang_u32(p + 4), LANG_VERSION);
+        return errbuf_set(err, -EINVAL, "language model version %u, expected %u", lang_u32(p + 4),
+                          LANG_VERSION);
     m->n_langs = lang_u32(p + 8);
     m->n_groups = lang_u32(p + 12);
     if (m->n_langs == 0 || m->n_langs > LANG_MAX_LANGS || m->n_groups > LANG_MAX_GROUPS ||
         lang_u32(p + 16) != LANG_KINDS)
         return errbuf_set(err, -EINVAL, "language model header out of range");
-    need += (size_t)m->n_langs * 12 + (size_t)m->n_groups * (8 + LANG_GROUP_MAX_MEMBERS + 8 * LANG_KINDS);
+    need += (size_t)m->n_langs * 12 +
+            (size_t)m->n_groups * (8 + LANG_GROUP_MAX_MEMBERS + 8 * LANG_KINDS);
     if (m->size < need)
         return errbuf_set(err, -EINVAL, "language model truncated");
     p += 20;
@@ -314,8 +390,8 @@ static int lang_is_letter(const uint8_t *cat, int32_t cp)
 }
 
 /* Whether the white-space-delimited chunk around token t is a URL, e-mail or file path. */
-static int lang_chunk_is_link(const struct text_field *f, const struct text_token *t, size_t *chunk_end,
-                              int *verdict)
+static int lang_chunk_is_link(const struct text_field *f, const struct text_token *t,
+                              size_t *chunk_end, int *verdict)
 {
     const char *d = f->data;
     size_t s = t->start_byte, e;
@@ -447,7 +523,8 @@ static void lang_count_scripts(const uint8_t *cat, const struct text_field *fiel
 static int32_t lang_cyrillic_twin(int32_t cp)
 {
     static const char latin[] = "aeopcxyjik";
-    static const int32_t cyr[] = {0x430, 0x435, 0x43e, 0x440, 0x441, 0x445, 0x443, 0x458, 0x456, 0x43a};
+    static const int32_t cyr[] = {0x430, 0x435, 0x43e, 0x440, 0x441,
+                                  0x445, 0x443, 0x458, 0x456, 0x43a};
     const char *at = cp > 0 && cp < 0x80 ? strchr(latin, (int)cp) : NULL;
 
     return at != NULL ? cyr[at - latin] : 0;
@@ -628,7 +705,8 @@ static void lang_set_und(struct lang_result *out)
     out->confidence = 0.0;
 }
 
-static void lang_set_single(const struct lang_model *m, int li, double conf, struct lang_result *out)
+static void lang_set_single(const struct lang_model *m, int li, double conf,
+                            struct lang_result *out)
 {
     out->code = m->code[li];
     out->name = m->name[li];

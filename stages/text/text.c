@@ -88,8 +88,8 @@ int32_t text_next_cp(const char *s, size_t len, size_t *i)
 static int32_t text_next_cp_slow(const char *s, size_t len, size_t *i)
 {
     utf8proc_int32_t cp = 0;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + *i,
-                                          (utf8proc_ssize_t)(len - *i), &cp);
+    utf8proc_ssize_t n =
+        utf8proc_iterate((const utf8proc_uint8_t *)s + *i, (utf8proc_ssize_t)(len - *i), &cp);
 
     if (n <= 0) { /* not reached for validated input; step one byte to stay linear */
         (*i)++;
@@ -203,10 +203,10 @@ static enum cclass classify_cat(int32_t cp, utf8proc_category_t cat)
 
 /* A decoded field: one entry per code point. */
 struct cpinfo {
-    uint32_t byte;  /* byte offset of the code point */
+    uint32_t byte; /* byte offset of the code point */
     int32_t cp;
-    uint8_t cls;    /* enum cclass */
-    uint8_t cat;    /* utf8proc_category_t */
+    uint8_t cls; /* enum cclass */
+    uint8_t cat; /* utf8proc_category_t */
 };
 
 static bool is_word_class(uint8_t c)
@@ -227,13 +227,14 @@ static bool is_apostrophe(int32_t cp)
 /* Abbreviations that keep their dot, compared case-sensitively without the dot. German and
  * English news. Single letters ("J.", "z.", "B.") are handled separately. */
 static const char *const abbreviations[] = {
-    "Nr", "Dr", "Prof", "St", "Str", "bzw", "ca", "vgl", "usw", "etc", "Mio", "Mrd", "Tsd",
-    "Mr", "Mrs", "Ms", "Jr", "Sr", "Inc", "Ltd", "Co", "Corp", "Gen", "Sen", "Rep", "Gov",
-    "Jan", "Feb", "Mär", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Okt", "Oct", "Nov", "Dez",
-    "Dec", "No", "vs", "bspw", "ggf", "inkl", "evtl", "Abs", "Art", "Hr", "Fr", "Hrsg", "Mill",
-    "Bd", "Abb", "Tel", "zB", "Rs", "Mt", "Ft", "approx", "est", "Dipl", "Ing", "Univ", "Min",
-    "Stv", "Ex", "Präs", "geb", "gest", "Kap", "S", "ff", "Verf", "max", "min", "bzgl", "u",
-    "a", "o", "d", "h", "v", "Chr", "Jh", "Jhd", NULL,
+    "Nr",   "Dr",   "Prof", "St",   "Str",    "bzw", "ca",   "vgl",  "usw",  "etc",  "Mio",
+    "Mrd",  "Tsd",  "Mr",   "Mrs",  "Ms",     "Jr",  "Sr",   "Inc",  "Ltd",  "Co",   "Corp",
+    "Gen",  "Sen",  "Rep",  "Gov",  "Jan",    "Feb", "Mär",  "Apr",  "Jun",  "Jul",  "Aug",
+    "Sep",  "Sept", "Okt",  "Oct",  "Nov",    "Dez", "Dec",  "No",   "vs",   "bspw", "ggf",
+    "inkl", "evtl", "Abs",  "Art",  "Hr",     "Fr",  "Hrsg", "Mill", "Bd",   "Abb",  "Tel",
+    "zB",   "Rs",   "Mt",   "Ft",   "approx", "est", "Dipl", "Ing",  "Univ", "Min",  "Stv",
+    "Ex",   "Präs", "geb",  "gest", "Kap",    "S",   "ff",   "Verf", "max",  "min",  "bzgl",
+    "u",    "a",    "o",    "d",    "h",      "v",   "Chr",  "Jh",   "Jhd",  NULL,
 };
 
 static bool is_abbreviation(const char *s, size_t len)
@@ -246,9 +247,9 @@ static bool is_abbreviation(const char *s, size_t len)
 
 /* Month names after which "9." is an ordinal date, not a sentence end. */
 static const char *const months[] = {
-    "Januar", "Jänner", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-    "Oktober", "November", "Dezember", "Jan.", "Feb.", "Mär.", "Apr.", "Jun.", "Jul.", "Aug.",
-    "Sep.", "Sept.", "Okt.", "Nov.", "Dez.", NULL,
+    "Januar",    "Jänner",  "Februar",  "März",     "April", "Mai",  "Juni", "Juli", "August",
+    "September", "Oktober", "November", "Dezember", "Jan.",  "Feb.", "Mär.", "Apr.", "Jun.",
+    "Jul.",      "Aug.",    "Sep.",     "Sept.",    "Okt.",  "Nov.", "Dez.", NULL,
 };
 
 static bool is_month(const char *s, size_t len)
@@ -261,8 +262,9 @@ static bool is_month(const char *s, size_t len)
 
 /* Words after which "21." is read as an ordinal even before a capitalised noun. */
 static const char *const ordinal_cues[] = {
-    "am", "im", "zum", "vom", "beim", "der", "die", "das", "den", "dem", "des", "seit", "bis",
-    "ab", "an", "ihrem", "seinem", "ihren", "seinen", "zur", "ihr", "sein", "dieser", NULL,
+    "am",     "im",    "zum",    "vom",  "beim", "der",  "die",    "das",
+    "den",    "dem",   "des",    "seit", "bis",  "ab",   "an",     "ihrem",
+    "seinem", "ihren", "seinen", "zur",  "ihr",  "sein", "dieser", NULL,
 };
 
 static bool is_ordinal_cue(const char *s, size_t len)
@@ -300,9 +302,9 @@ static void set_word_flags(struct text_token *t, const struct cpinfo *ci, size_t
         if (ci[k].cls == C_LETTER) {
             utf8proc_category_t cat = (utf8proc_category_t)ci[k].cat;
             any_alpha = true;
-            if (cat == UTF8PROC_CATEGORY_LL || (cat != UTF8PROC_CATEGORY_LU &&
-                                                cat != UTF8PROC_CATEGORY_LT &&
-                                                utf8proc_islower(ci[k].cp)))
+            if (cat == UTF8PROC_CATEGORY_LL ||
+                (cat != UTF8PROC_CATEGORY_LU && cat != UTF8PROC_CATEGORY_LT &&
+                 utf8proc_islower(ci[k].cp)))
                 all_upper = false;
             if (k == a && (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT))
                 t->flags |= TEXT_F_UPPER_INITIAL;
@@ -370,7 +372,7 @@ static size_t scan_token(const struct cpinfo *ci, size_t n, size_t i, uint8_t *k
         *kind = TEXT_TOK_WORD;
         return j;
     }
-    *kind = ci[i].cls == C_PUNCT ? TEXT_TOK_PUNCT
+    *kind = ci[i].cls == C_PUNCT    ? TEXT_TOK_PUNCT
             : ci[i].cls == C_SYMBOL ? TEXT_TOK_SYMBOL
                                     : TEXT_TOK_OTHER;
     /* "'s" after a name is one token */
@@ -494,8 +496,7 @@ static int split_sentences(struct text_field *f)
         } else if (is_terminal(f, t)) {
             size_t k = i + 1;
             while (k < f->n_tokens && k - first < TEXT_MAX_SENTENCE_TOKENS &&
-                   is_closing(f, &f->tokens[k]) &&
-                   !(f->tokens[k].flags & TEXT_F_NEWLINE_BEFORE))
+                   is_closing(f, &f->tokens[k]) && !(f->tokens[k].flags & TEXT_F_NEWLINE_BEFORE))
                 k++;
             if (k >= f->n_tokens) {
                 i = k - 1;

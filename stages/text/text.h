@@ -11,7 +11,8 @@
 /* Token kinds. */
 enum text_tok_kind {
     TEXT_TOK_WORD = 1,   /* letters (and marks), maybe with inner hyphens, apostrophes, digits */
-    TEXT_TOK_NUMBER = 2, /* starts with a digit: "2023", "1.000.000", "1,5", "3.5", "10-Jährige"? no: digits plus inner [.,] digits only */
+    TEXT_TOK_NUMBER = 2, /* starts with a digit: "2023", "1.000.000", "1,5", "3.5", "10-Jährige"?
+                            no: digits plus inner [.,] digits only */
     TEXT_TOK_PUNCT = 3,  /* one punctuation character: . , ; : ! ? " ' ( ) - – … */
     TEXT_TOK_SYMBOL = 4, /* one symbol character: $ € % + = / & § ° and other S* categories */
     TEXT_TOK_OTHER = 5   /* anything else (e.g. a control or private-use character) */
@@ -23,35 +24,35 @@ enum text_tok_flag {
     TEXT_F_ALL_UPPER = 1u << 1,     /* every letter is upper case and there are >= 1 letters */
     TEXT_F_HAS_DIGIT = 1u << 2,
     TEXT_F_HAS_ALPHA = 1u << 3,
-    TEXT_F_SPACE_BEFORE = 1u << 4,  /* white space (or the field start) precedes the token */
-    TEXT_F_NEWLINE_BEFORE = 1u << 5,/* a line break lies between the previous token and this one */
-    TEXT_F_ABBREV = 1u << 6,        /* a word that ends with its abbreviation dot ("Dr.", "U.S.", "z.") */
-    TEXT_F_HYPHENATED = 1u << 7,    /* contains an inner hyphen ("Baku-Tiflis-Kars") */
-    TEXT_F_SENT_START = 1u << 8     /* first token of a sentence */
+    TEXT_F_SPACE_BEFORE = 1u << 4,   /* white space (or the field start) precedes the token */
+    TEXT_F_NEWLINE_BEFORE = 1u << 5, /* a line break lies between the previous token and this one */
+    TEXT_F_ABBREV = 1u << 6, /* a word that ends with its abbreviation dot ("Dr.", "U.S.", "z.") */
+    TEXT_F_HYPHENATED = 1u << 7, /* contains an inner hyphen ("Baku-Tiflis-Kars") */
+    TEXT_F_SENT_START = 1u << 8  /* first token of a sentence */
 };
 
 struct text_token {
     uint32_t start_byte; /* half-open byte range within the field */
     uint32_t end_byte;
-    uint32_t start_cp;   /* half-open code-point range within the field */
+    uint32_t start_cp; /* half-open code-point range within the field */
     uint32_t end_cp;
-    uint32_t sentence;   /* index into text_field.sentences */
-    uint16_t flags;      /* enum text_tok_flag bits */
-    uint8_t kind;        /* enum text_tok_kind */
+    uint32_t sentence; /* index into text_field.sentences */
+    uint16_t flags;    /* enum text_tok_flag bits */
+    uint8_t kind;      /* enum text_tok_kind */
     uint8_t pad;
 };
 
 struct text_sentence {
-    uint32_t first;      /* index of the first token */
-    uint32_t n_tokens;   /* >= 1 */
+    uint32_t first;    /* index of the first token */
+    uint32_t n_tokens; /* >= 1 */
 };
 
 struct text_field {
-    const char *name;    /* borrowed: "title" or "text" */
-    const char *data;    /* borrowed: valid UTF-8, no NUL, len bytes */
-    size_t len;          /* bytes */
-    size_t n_cp;         /* code points */
-    struct text_token *tokens;       /* owned by the field */
+    const char *name;          /* borrowed: "title" or "text" */
+    const char *data;          /* borrowed: valid UTF-8, no NUL, len bytes */
+    size_t len;                /* bytes */
+    size_t n_cp;               /* code points */
+    struct text_token *tokens; /* owned by the field */
     size_t n_tokens;
     struct text_sentence *sentences; /* owned by the field */
     size_t n_sentences;

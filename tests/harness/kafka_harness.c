@@ -327,8 +327,8 @@ void harness_flow_assert(const struct harness_flow *f, const char *label)
     fprintf(stderr,
             "%s: %d inputs, %d read back, %d distinct, %d duplicates, %d missing (first %d), "
             "%d order violations, %d misrouted\n",
-            label, f->n, f->total, f->distinct, f->duplicates, missing, first,
-            f->order_violations, f->misrouted);
+            label, f->n, f->total, f->distinct, f->duplicates, missing, first, f->order_violations,
+            f->misrouted);
     cr_assert_eq(missing, 0, "%s: %d of %d inputs missing (first: %d)", label, missing, f->n,
                  first);
     cr_assert_eq(f->order_violations, 0, "%s: per-key order violated", label);

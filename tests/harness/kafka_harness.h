@@ -26,8 +26,8 @@ void harness_conf_set(rd_kafka_conf_t *c, const char *k, const char *v);
 /* librdkafka's mock cluster, run by a producer handle of the test process itself, so the
  * test can inject faults while the daemon (a child process) talks to it over TCP. */
 struct harness_mock {
-    rd_kafka_t *rk;                  /* owns the cluster */
-    rd_kafka_mock_cluster_t *mc;     /* borrowed from rk */
+    rd_kafka_t *rk;              /* owns the cluster */
+    rd_kafka_mock_cluster_t *mc; /* borrowed from rk */
     char bootstrap[512];
     int n_partitions;
 };
@@ -71,13 +71,13 @@ void harness_producer_close(rd_kafka_t *rk);
 /* What the reader saw of inputs 0..n-1 in topics out and dlq. */
 struct harness_flow {
     int n;
-    int *out_count;                   /* deliveries of seq to out */
-    int *dlq_count;                   /* deliveries of seq to dlq */
-    int last_seq[HARNESS_N_KEYS];     /* highest seq of a first delivery per key, -1 at start */
-    int order_violations;             /* first deliveries below the key's last_seq */
-    int misrouted;                    /* good input in dlq, bad input in out, foreign values */
+    int *out_count;               /* deliveries of seq to out */
+    int *dlq_count;               /* deliveries of seq to dlq */
+    int last_seq[HARNESS_N_KEYS]; /* highest seq of a first delivery per key, -1 at start */
+    int order_violations;         /* first deliveries below the key's last_seq */
+    int misrouted;                /* good input in dlq, bad input in out, foreign values */
     int total, duplicates, distinct;
-    rd_kafka_t *reader;               /* assigned to out and dlq from the beginning */
+    rd_kafka_t *reader; /* assigned to out and dlq from the beginning */
 };
 
 /* Starts a reader of inputs 0..n-1 on the cluster. */
