@@ -376,7 +376,8 @@ static rd_kafka_headers_t *job_headers(const struct job *job)
 
 /* Hands job to the producer. Returns 0, -EAGAIN when the producer queue is full (retry
  * later), -ECANCELED in exactly-once mode when the producer refuses because the transaction
- * must be aborted, or -EIO on any other error (fatal). */
+ * must be aborted, -EPIPE when the producer has a fatal error (engine_error_cb logs its
+ * reason when it is served), or -EIO on any other error. */
 static int job_produce(struct engine *e, struct job *job)
 {
     const rd_kafka_message_t *m = job->rkm;
@@ -420,7 +421,7 @@ static int job_produce(struct engine *e, struct job *job)
     }
     log_err("produce %s[%" PRId32 "]@%" PRId64 ": %s", rd_kafka_topic_name(m->rkt), m->partition,
             m->offset, rd_kafka_err2str(err));
-    return -EIO;
+    return err == RD_KAFKA_RESP_ERR__FATAL ? -EPIPE : -EIO;
 }
 
 /* Produces the processed jobs of p that are next in input order. */
@@ -441,9 +442,11 @@ static void part_produce_ready(struct engine *e, struct part *p)
             return;
         }
         if (rc != 0) {
+            /* The producer may refuse with its fatal error before engine_error_cb is served:
+             * the stop reads the same either way. */
             e->fatal = 1;
             e->exit_code = 1;
-            engine_shutdown(e, "produce failed");
+            engine_shutdown(e, rc == -EPIPE ? "fatal kafka error" : "produce failed");
             return;
         }
         p->cursor = p->cursor->next;

@@ -296,8 +296,11 @@ static void fatal_scenario(const char *name, enum api_key api, rd_kafka_resp_err
         eos_show_log(&r);
     cr_assert(st != -1, "%s: the daemon kept running after a fatal error", name);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: status 0x%x", name, st);
+    if (eos_log_count(&r, want) != 1 || eos_log_count(&r, "stopping (fatal") != 1)
+        eos_show_log(&r);
     cr_assert_eq(eos_log_count(&r, want), 1, "%s: not one line \"%s\"", name, want);
-    cr_assert_eq(eos_log_count(&r, "stopping (fatal"), 1, "%s: no stop line", name);
+    cr_assert_eq(eos_log_count(&r, "stopping (fatal"), 1, "%s: not one \"stopping (fatal\" line",
+                 name);
     r.d = harness_daemon_start(r.conf, r.mock.bootstrap, r.log);
     eos_wait_all(&r, 120);
     eos_stop(&r);
