@@ -25,6 +25,7 @@ struct pipeline_stage {
 struct pipeline {
     struct pipeline_stage stages[PIPELINE_MAX_STAGES];
     size_t n_stages;
+    int tokenize; /* some stage needs tokenized fields */
     size_t max_bytes;
     char *id_field;
     char *title_field;
@@ -113,6 +114,7 @@ struct pipeline *pipeline_new(const char *const *stage_names, size_t n_stages,
             goto fail;
         }
         p->stages[p->n_stages++].ops = ops;
+        p->tokenize |= !ops->raw_text;
     }
     return p;
 fail:
@@ -256,6 +258,25 @@ static json_t *parse_article(const struct pipeline *p, const char *buf, size_t l
         return NULL;
     }
     return root;
+}
+
+/* Adds the field name (data may be NULL: no such field) to doc, tokenized when a stage needs
+ * tokens. Returns 0, or -1 with the article rejected. */
+static int doc_add_field(const struct pipeline *p, struct doc *doc, const char *name,
+                         const char *data, size_t len, struct pipeline_result *res)
+{
+    struct text_field *f = &doc->fields[doc->n_fields];
+    struct errbuf err = {{0}};
+    int rc;
+
+    if (data == NULL)
+        return 0;
+    rc = p->tokenize ? text_field_init(f, name, data, len, &err)
+                     : text_field_init_untokenized(f, name, data, len, &err);
+    if (rc != 0)
+        return reject(res, rc == -ENOMEM ? ARTICLE_NO_MEMORY : ARTICLE_OVERSIZED, "%s", err.msg);
+    doc->n_fields++;
+    return 0;
 }
 
 static int run_stages(const struct pipeline *p, struct doc *doc, struct pipeline_result *res)
@@ -429,25 +450,12 @@ int pipeline_process(const struct pipeline *p, const char *buf, size_t len, cons
     }
     doc.id = res->id;
 
-    struct errbuf terr = {{0}};
-    if (title != NULL) {
-        if (text_field_init(&doc.fields[doc.n_fields], "title", title, title_len, &terr) != 0) {
-            reject(res, ARTICLE_NO_MEMORY, "%s", terr.msg);
-            goto out;
-        }
-        doc.n_fields++;
-    }
-    if (text != NULL) {
-        if (text_field_init(&doc.fields[doc.n_fields], "text", text, text_len, &terr) != 0) {
-            reject(res, ARTICLE_NO_MEMORY, "%s", terr.msg);
-            goto out;
-        }
-        doc.n_fields++;
-    }
+    if (doc_add_field(p, &doc, "title", title, title_len, res) != 0 ||
+        doc_add_field(p, &doc, "text", text, text_len, res) != 0)
+        goto out;
 
     doc.enrichment = json_object();
-    if (doc.enrichment == NULL ||
-        doc_set_result(&doc, "schema_version", json_integer(1)) != 0 ||
+    if (doc.enrichment == NULL || doc_set_result(&doc, "schema_version", json_integer(1)) != 0 ||
         doc_set_result(&doc, "enrichd", json_string(ENRICHD_VERSION)) != 0) {
         reject(res, ARTICLE_NO_MEMORY, "out of memory");
         goto out;

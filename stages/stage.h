@@ -16,7 +16,8 @@ struct doc {
     const char *id;           /* borrowed, never NULL */
     const char *lang_hint;    /* borrowed ISO 639-1 hint from input or CLI, NULL if none */
     const char *published_at; /* borrowed ISO 8601 reference time, NULL if none */
-    struct text_field fields[DOC_MAX_FIELDS]; /* "title" (if present) then "text" */
+    /* "title" (if present) then "text"; tokenized unless every stage has raw_text set */
+    struct text_field fields[DOC_MAX_FIELDS];
     size_t n_fields;
     /* Language chosen by the lang stage ("de", "en", ... or "und"); "" before it runs or when
      * it is not configured. Later stages choose their rules from it. */
@@ -44,6 +45,10 @@ struct stage_ops {
     int (*process)(void *ctx, struct doc *doc, struct errbuf *err);
     /* Frees ctx. Accepts NULL and a half-built ctx. */
     void (*fini)(void *ctx);
+    /* 1 when the stage reads the fields' raw text only and tokenizes what it needs itself:
+     * a pipeline of such stages alone leaves the fields untokenized
+     * (text_field_init_untokenized). 0, the default, gives every stage tokenized fields. */
+    int raw_text;
 };
 
 /* The static registry, in default pipeline order. NULL-terminated. */

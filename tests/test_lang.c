@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stages/lang/lang.h"
+#include "stages/pipeline.h"
 #include "stages/stage.h"
 
 static struct lang_model *model;
@@ -27,24 +28,41 @@ static void teardown(void)
 
 TestSuite(lang, .init = setup, .fini = teardown);
 
-/* Detects s as one "text" field. */
-static struct lang_result detect2(const char *title, const char *text)
+/* Detects title (may be NULL) and text, from tokenized fields (tokenized = 1) or from fields
+ * the detector tokenizes itself as far as it reads. */
+static struct lang_result detect_fields(const char *title, const char *text, int tokenized)
 {
     struct text_field f[2];
     struct lang_result r;
     struct errbuf err = {{0}};
+    const char *name[2] = {"title", "text"}, *data[2] = {title, text};
     size_t n = 0;
 
-    if (title != NULL) {
-        cr_assert_eq(text_validate_utf8(title, strlen(title), NULL), 0);
-        cr_assert_eq(text_field_init(&f[n++], "title", title, strlen(title), &err), 0, "%s",
-                     err.msg);
+    for (int i = 0; i < 2; i++) {
+        if (data[i] == NULL)
+            continue;
+        cr_assert_eq(text_validate_utf8(data[i], strlen(data[i]), NULL), 0);
+        cr_assert_eq(
+            tokenized ? text_field_init(&f[n], name[i], data[i], strlen(data[i]), &err)
+                      : text_field_init_untokenized(&f[n], name[i], data[i], strlen(data[i]), &err),
+            0, "%s", err.msg);
+        n++;
     }
-    cr_assert_eq(text_validate_utf8(text, strlen(text), NULL), 0);
-    cr_assert_eq(text_field_init(&f[n++], "text", text, strlen(text), &err), 0, "%s", err.msg);
     lang_detect(model, f, n, NULL, LANG_HINT_IGNORE, &r);
     for (size_t i = 0; i < n; i++)
         text_field_fini(&f[i]);
+    return r;
+}
+
+/* Detects title (may be NULL) and text both ways; the answers must be the same. */
+static struct lang_result detect2(const char *title, const char *text)
+{
+    struct lang_result r = detect_fields(title, text, 1), raw = detect_fields(title, text, 0);
+
+    cr_assert_str_eq(raw.code, r.code, "untokenized %s, tokenized %s: %s", raw.code, r.code, text);
+    cr_assert_eq(raw.confidence, r.confidence, "%s", text);
+    cr_assert_eq(raw.n_letters, r.n_letters, "%s", text);
+    cr_assert_eq(raw.n_candidates, r.n_candidates, "%s", text);
     return r;
 }
 
@@ -311,6 +329,31 @@ Test(lang, stops_early_on_long_text_once_certain)
     cr_expect_lt(r.n_letters, 2000, "read %zu letters", r.n_letters);
 }
 
+/* A link in the middle of a long untokenized text, chunks cut next to it, and a text of one
+ * 100 KB run without white space: the same answers as from the tokenized fields. */
+Test(lang, reads_untokenized_fields_like_tokenized_ones)
+{
+    static char buf[100 * 1024 + 1];
+    const char *s = "Regierung und Opposition streiten seit Wochen über den Haushalt. Siehe "
+                    "https://example.org/haushalt/2026?teil=1 oder schreiben Sie an "
+                    "info@example.org. ";
+    size_t n = 0, sl = strlen(s);
+    struct lang_result r;
+
+    while (n + sl < 4000) {
+        memcpy(buf + n, s, sl);
+        n += sl;
+    }
+    buf[n] = '\0';
+    r = detect(buf);
+    cr_expect_str_eq(r.code, "de");
+    memset(buf, 'a', sizeof buf - 1);
+    buf[sizeof buf - 1] = '\0';
+    detect(buf);
+    r = detect2("Nach der Wahl", "Tom sagt, dass er morgen nicht kommen kann.");
+    cr_expect_str_eq(r.code, "de");
+}
+
 Test(lang, rejects_a_missing_or_foreign_model_file)
 {
     struct lang_model *m = NULL;
@@ -437,4 +480,47 @@ Test(lang_stage, rejects_an_unknown_hint_mode_and_a_missing_model)
     cr_expect_eq(ops->init(&ctx, &conf, &err), -ENOENT);
     cr_expect_null(ctx);
     conf_section_clear(&conf);
+}
+
+/* The language object of article through a pipeline of the stages named. */
+static json_t *pipeline_language(const char *const *stages, size_t n, const char *article)
+{
+    struct pipeline_options opts = {.max_bytes = 1 << 20};
+    struct pipeline_result res = {0};
+    struct errbuf err = {{0}};
+    struct pipeline *p = pipeline_new(stages, n, NULL, 0, &opts, &err);
+    json_t *root, *lang;
+
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(pipeline_process(p, article, strlen(article), NULL, &res), 0, "%s", res.detail);
+    root = json_loadb(res.out, res.out_len, 0, NULL);
+    cr_assert_not_null(root);
+    lang = json_incref(json_object_get(json_object_get(root, "enrichment"), "language"));
+    cr_assert_not_null(lang);
+    json_decref(root);
+    pipeline_result_fini(&res);
+    pipeline_free(p);
+    return lang;
+}
+
+/* The lang stage alone leaves the fields untokenized and tokenizes what it reads; with the
+ * other stages it reads their tokens. The answer is the same. */
+Test(lang_stage, answers_the_same_alone_and_with_the_other_stages)
+{
+    static const char *const alone[] = {"lang"}, *const all[] = {"lang", "entities", "numfacts"};
+    static const char *const articles[] = {
+        "{\"title\":\"Aserbaidschan erhöht Ölförderung\",\"text\":\"Präsident Ilham Alijew sagte "
+        "am Montag in Baku, die Förderung steige von 1 Million auf 5 Millionen Tonnen.\"}",
+        "{\"text\":\"The State Oil Company of Azerbaijan said output rose 3.5% in 2025.\"}",
+        "{\"title\":\"Tom\",\"text\":\"https://example.org\"}",
+    };
+
+    for (size_t i = 0; i < sizeof articles / sizeof articles[0]; i++) {
+        json_t *a = pipeline_language(alone, 1, articles[i]);
+        json_t *b = pipeline_language(all, 3, articles[i]);
+
+        cr_expect(json_equal(a, b), "%s", articles[i]);
+        json_decref(a);
+        json_decref(b);
+    }
 }

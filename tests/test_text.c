@@ -27,7 +27,8 @@ static void teardown(void)
 static int tok_is(size_t i, const char *want)
 {
     const struct text_token *t = &field.tokens[i];
-    return text_tok_len(t) == strlen(want) && memcmp(text_tok_ptr(&field, t), want, strlen(want)) == 0;
+    return text_tok_len(t) == strlen(want) &&
+           memcmp(text_tok_ptr(&field, t), want, strlen(want)) == 0;
 }
 
 TestSuite(text, .fini = teardown);
@@ -145,4 +146,49 @@ Test(text, category_table_and_decoder_agree_with_utf8proc)
         cr_assert_eq(text_next_cp((const char *)buf, (size_t)n, &i), cp, "U+%04X", (unsigned)cp);
         cr_assert_eq(i, (size_t)n);
     }
+}
+
+/* Tokenizes s whole and with a text_chunker of chunk size want: the same tokens, offsets and
+ * flags (but sentences, which the chunker leaves out). */
+static void expect_chunks_match(const char *s, size_t want)
+{
+    struct text_chunker c;
+    int rc;
+
+    tokenize(s);
+    text_chunker_init(&c, s, strlen(s));
+    while ((rc = text_chunker_next(&c, want)) == 1)
+        ;
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(c.n_tokens, field.n_tokens, "want %zu: %zu tokens, not %zu: %s", want, c.n_tokens,
+                 field.n_tokens, s);
+    for (size_t i = 0; i < c.n_tokens; i++) {
+        const struct text_token *a = &c.tokens[i], *b = &field.tokens[i];
+
+        cr_assert(a->start_byte == b->start_byte && a->end_byte == b->end_byte &&
+                      a->start_cp == b->start_cp && a->end_cp == b->end_cp && a->kind == b->kind &&
+                      a->flags == (b->flags & ~(unsigned)TEXT_F_SENT_START),
+                  "want %zu, token %zu differs: %s", want, i, s);
+    }
+    text_chunker_fini(&c);
+    text_field_fini(&field);
+}
+
+Test(text, chunks_give_the_tokens_of_the_whole_field)
+{
+    static const char *const texts[] = {
+        "Die U.S. Army und Dr. Müller trafen sich am 9. August in Baku-Tiflis-Kars.",
+        "Germany's GDP rose 1.000.000 or 3,5 % ... \"Really?\" she asked.\nNew line\there.",
+        "Ilham Alijew's Präsident Alijew: e-mail info@example.org https://x.y/z?a=1 10km 5G",
+        "汤姆想去安慰玛丽。 Он сказал: «Хорошо».  Ελληνικά και עברית و العربية",
+        "z. B. J. F. Kennedy, St. Louis, approx. 5 ft ... ’s ' s 'n' rock-’n’-roll",
+        "",
+        "   \n\t  ",
+        "word",
+        "Ende.\n  Neue Zeile \n\n  und weiter\u2028 dann\r\n Schluss",
+    };
+
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        for (size_t want = 1; want <= 64; want++)
+            expect_chunks_match(texts[i], want);
 }

@@ -30,6 +30,13 @@
 #ifndef LANG_SCRIPT_SAMPLE
 #define LANG_SCRIPT_SAMPLE 512 /* letters sampled for the script vote */
 #endif
+#define LANG_MAX_FIELDS 8 /* fields read (a document has a title and a text) */
+#ifndef LANG_CHUNK_BYTES
+#define LANG_CHUNK_BYTES 240 /* first chunk tokenized of an untokenized field ... */
+#endif
+#ifndef LANG_CHUNK_MAX
+#define LANG_CHUNK_MAX 4096 /* ... doubling up to this */
+#endif
 #define LANG_CJK_VOTE 4    /* script votes of a Han or kana character ... */
 #define LANG_HANGUL_VOTE 2 /* ... and of a Hangul syllable (a letter has one) */
 #ifndef LANG_UND_CONF
@@ -389,27 +396,40 @@ static int lang_is_letter(const uint8_t *cat, int32_t cp)
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME;
 }
 
+static int lang_is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t';
+}
+
+/* Whether the white-space-delimited chunk d[s..e) is a URL, e-mail or file path. */
+static int lang_is_link(const char *d, size_t s, size_t e)
+{
+    int colon = 0, at = 0;
+
+    for (size_t i = s; i < e; i++) {
+        colon |= d[i] == ':';
+        at |= d[i] == '@';
+    }
+    return at || (colon && memmem(d + s, e - s, "://", 3) != NULL) ||
+           (e - s > 4 && (d[s] | 0x20) == 'w' && (d[s + 1] | 0x20) == 'w' &&
+            (d[s + 2] | 0x20) == 'w' && d[s + 3] == '.');
+}
+
 /* Whether the white-space-delimited chunk around token t is a URL, e-mail or file path. */
 static int lang_chunk_is_link(const struct text_field *f, const struct text_token *t,
                               size_t *chunk_end, int *verdict)
 {
     const char *d = f->data;
     size_t s = t->start_byte, e;
-    int colon = 0, at = 0;
 
     if (t->start_byte < *chunk_end)
         return *verdict;
-    while (s > 0 && d[s - 1] != ' ' && d[s - 1] != '\n' && d[s - 1] != '\t' &&
-           t->start_byte - s < 512)
+    while (s > 0 && !lang_is_space(d[s - 1]) && t->start_byte - s < 512)
         s--;
-    for (e = s; e < f->len && d[e] != ' ' && d[e] != '\n' && d[e] != '\t'; e++) {
-        colon |= d[e] == ':';
-        at |= d[e] == '@';
-    }
+    for (e = s; e < f->len && !lang_is_space(d[e]); e++)
+        ;
     *chunk_end = e;
-    *verdict = at || (colon && memmem(d + s, e - s, "://", 3) != NULL) ||
-               (e - s > 4 && (d[s] | 0x20) == 'w' && (d[s + 1] | 0x20) == 'w' &&
-                (d[s + 2] | 0x20) == 'w' && d[s + 3] == '.');
+    *verdict = lang_is_link(d, s, e);
     return *verdict;
 }
 
@@ -428,6 +448,68 @@ static int lang_field_has_links(const struct text_field *f)
         p++;
     }
     return 0;
+}
+
+/* The words of one field that the detector reads, in order, links left out: the field's
+ * tokens, or, for a field built without them (text_field_init_untokenized), those of a
+ * text_chunker, tokenized only as far as they are read, so that an early stop also spares
+ * the tokenizer. */
+struct lang_words {
+    const struct text_field *f;
+    const struct text_token *tokens;
+    size_t n_tokens, i, chunk_end, want;
+    int chunked, links, verdict;
+    struct text_chunker ch;
+};
+
+static void lang_words_open(struct lang_words *w, const struct text_field *f)
+{
+    memset(w, 0, sizeof *w);
+    w->f = f;
+    w->links = lang_field_has_links(f);
+    w->tokens = f->tokens;
+    w->n_tokens = f->n_tokens;
+    if (f->n_tokens == 0 && f->len > 0) {
+        w->chunked = 1;
+        w->want = LANG_CHUNK_BYTES;
+        text_chunker_init(&w->ch, f->data, f->len);
+    }
+}
+
+/* Back to the first word (the tokens read so far are kept). */
+static void lang_words_rewind(struct lang_words *w)
+{
+    w->i = w->chunk_end = 0;
+    w->verdict = 0;
+}
+
+/* The next word, or NULL at the end of the field (or when the chunker runs out of memory:
+ * the decision then rests on what was read). */
+static const struct text_token *lang_words_next(struct lang_words *w)
+{
+    for (;;) {
+        const struct text_token *t;
+
+        if (w->i == w->n_tokens) {
+            if (!w->chunked || text_chunker_next(&w->ch, w->want) <= 0)
+                return NULL;
+            w->tokens = w->ch.tokens;
+            w->n_tokens = w->ch.n_tokens;
+            if (w->want < LANG_CHUNK_MAX)
+                w->want *= 2;
+            continue;
+        }
+        t = &w->tokens[w->i++];
+        if (t->kind == TEXT_TOK_WORD &&
+            !(w->links && lang_chunk_is_link(w->f, t, &w->chunk_end, &w->verdict)))
+            return t;
+    }
+}
+
+static void lang_words_close(struct lang_words *w)
+{
+    if (w->chunked)
+        text_chunker_fini(&w->ch);
 }
 
 typedef uint8_t lang_v16u8 __attribute__((vector_size(16)));
@@ -489,31 +571,35 @@ static inline int32_t lang_next_cp(const char *s, size_t len, size_t *i)
     return text_next_cp(s, len, i);
 }
 
-/* Counts letters per script over the first LANG_SCRIPT_SAMPLE letters. */
-static void lang_count_scripts(const uint8_t *cat, const struct text_field *fields, size_t n_fields,
+/* Counts letters per script over the first LANG_SCRIPT_SAMPLE letters, outside links. It
+ * reads the text itself, not the tokens: every letter lies in a word token, so the count is
+ * the same, and a field without tokens needs none for it. */
+static void lang_count_scripts(const uint8_t *cat, const struct lang_words *ws, size_t n_fields,
                                struct lang_scan *sc)
 {
     for (size_t fi = 0; fi < n_fields; fi++) {
-        const struct text_field *f = &fields[fi];
-        size_t chunk_end = 0;
-        int verdict = 0, links = lang_field_has_links(f);
+        const char *d = ws[fi].f->data;
+        size_t len = ws[fi].f->len, i = 0;
 
-        for (size_t ti = 0; ti < f->n_tokens; ti++) {
-            const struct text_token *t = &f->tokens[ti];
-            size_t i = t->start_byte;
+        while (i < len) {
+            int32_t cp;
 
-            if (t->kind != TEXT_TOK_WORD ||
-                (links && lang_chunk_is_link(f, t, &chunk_end, &verdict)))
-                continue;
-            while (i < t->end_byte) {
-                int32_t cp = lang_next_cp(f->data, t->end_byte, &i);
+            if (ws[fi].links && !lang_is_space(d[i]) && (i == 0 || lang_is_space(d[i - 1]))) {
+                size_t e = i;
 
-                if (!lang_is_letter(cat, cp))
+                while (e < len && !lang_is_space(d[e]))
+                    e++;
+                if (lang_is_link(d, i, e)) {
+                    i = e;
                     continue;
-                sc->script_letters[lang_script(cp)]++;
-                if (++sc->letters >= LANG_SCRIPT_SAMPLE)
-                    return;
+                }
             }
+            cp = lang_next_cp(d, len, &i);
+            if (!lang_is_letter(cat, cp))
+                continue;
+            sc->script_letters[lang_script(cp)]++;
+            if (++sc->letters >= LANG_SCRIPT_SAMPLE)
+                return;
         }
     }
 }
@@ -762,8 +848,8 @@ static void lang_rank(const struct lang_model *m, const struct lang_group *g, co
     }
 }
 
-void lang_detect(const struct lang_model *model, const struct text_field *fields, size_t n_fields,
-                 const char *hint, enum lang_hint_mode mode, struct lang_result *out)
+static void lang_decide(const struct lang_model *model, struct lang_words *ws, size_t n_fields,
+                        const char *hint, enum lang_hint_mode mode, struct lang_result *out)
 {
     struct lang_scan sc = {0};
     enum lang_script_id script = LS_OTHER;
@@ -777,7 +863,7 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
     lang_set_und(out);
     if (hint != NULL && mode != LANG_HINT_IGNORE)
         hint_li = lang_model_find(model, hint, NULL);
-    lang_count_scripts(ctab, fields, n_fields, &sc);
+    lang_count_scripts(ctab, ws, n_fields, &sc);
     /* A Han or kana character carries about a word, a Hangul syllable two or three letters:
      * "Tom是想着去安慰Mary的" is Chinese. */
     cjk = LANG_CJK_VOTE * (sc.script_letters[LS_HANI] + sc.script_letters[LS_KANA]);
@@ -821,18 +907,13 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
         return;
     }
     for (size_t fi = 0; fi < n_fields && !stop; fi++) {
-        const struct text_field *f = &fields[fi];
-        size_t chunk_end = 0;
-        int verdict = 0, links = lang_field_has_links(f);
+        const struct text_token *t;
 
-        for (size_t ti = 0; ti < f->n_tokens && !stop; ti++) {
-            const struct text_token *t = &f->tokens[ti];
-            size_t m;
+        lang_words_rewind(&ws[fi]);
+        while (!stop && (t = lang_words_next(&ws[fi])) != NULL) {
+            size_t m =
+                lang_score_word(ctab, g, script, text_tok_ptr(ws[fi].f, t), text_tok_len(t), cost);
 
-            if (t->kind != TEXT_TOK_WORD ||
-                (links && lang_chunk_is_link(f, t, &chunk_end, &verdict)))
-                continue;
-            m = lang_score_word(ctab, g, script, text_tok_ptr(f, t), text_tok_len(t), cost);
             if (m == 0)
                 continue;
             n_words++;
@@ -866,4 +947,18 @@ void lang_detect(const struct lang_model *model, const struct text_field *fields
     /* A single word is guessed however short it is, unless no language stands out. */
     if (n_words == 1 && out->confidence < LANG_UND_CONF)
         lang_set_und(out);
+}
+
+void lang_detect(const struct lang_model *model, const struct text_field *fields, size_t n_fields,
+                 const char *hint, enum lang_hint_mode mode, struct lang_result *out)
+{
+    struct lang_words ws[LANG_MAX_FIELDS];
+
+    if (n_fields > LANG_MAX_FIELDS)
+        n_fields = LANG_MAX_FIELDS;
+    for (size_t fi = 0; fi < n_fields; fi++)
+        lang_words_open(&ws[fi], &fields[fi]);
+    lang_decide(model, ws, n_fields, hint, mode, out);
+    for (size_t fi = 0; fi < n_fields; fi++)
+        lang_words_close(&ws[fi]);
 }

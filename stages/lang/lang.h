@@ -44,8 +44,11 @@ void lang_model_free(struct lang_model *model);
 size_t lang_model_n_langs(const struct lang_model *model);
 const char *lang_model_code(const struct lang_model *model, size_t i);
 
-/* Detects the language of the tokenized fields (borrowed; read in order, e.g. title then text).
- * hint (borrowed, may be NULL) is used according to mode. Fills *out; never fails. Reentrant. */
+/* Detects the language of the fields (borrowed; read in order, e.g. title then text; at most
+ * the first 8). A field built by text_field_init_untokenized is tokenized chunk by chunk only
+ * as far as the detector reads it (it stops once the decision is certain); the result is the
+ * same as for the tokenized field. hint (borrowed, may be NULL) is used according to mode.
+ * Fills *out; never fails. Reentrant. */
 void lang_detect(const struct lang_model *model, const struct text_field *fields, size_t n_fields,
                  const char *hint, enum lang_hint_mode mode, struct lang_result *out);
 

@@ -11,7 +11,7 @@
 #include "stages/stage.h"
 
 struct lang_stage {
-    struct lang_model *model;  /* owned */
+    struct lang_model *model; /* owned */
     enum lang_hint_mode hint;
 };
 
@@ -47,11 +47,13 @@ static int lang_stage_init(void **ctx, const struct conf_section *conf, struct e
             ls->hint = LANG_HINT_IGNORE;
         } else {
             free(ls);
-            return errbuf_set(err, -EINVAL, "hint: must be trust, prior or ignore, not \"%s\"", hint);
+            return errbuf_set(err, -EINVAL, "hint: must be trust, prior or ignore, not \"%s\"",
+                              hint);
         }
     }
     if (path == NULL || path[0] == '\0') {
-        if ((size_t)snprintf(buf, sizeof buf, "%s/lang/lang.bin", stage_model_dir()) >= sizeof buf) {
+        if ((size_t)snprintf(buf, sizeof buf, "%s/lang/lang.bin", stage_model_dir()) >=
+            sizeof buf) {
             free(ls);
             return errbuf_set(err, -ENAMETOOLONG, "model directory path too long");
         }
@@ -82,8 +84,8 @@ static json_t *lang_stage_json(const struct lang_result *r)
     if (json_object_set_new(obj, "code", json_string(r->code)) != 0 ||
         json_object_set_new(obj, "name", json_string(r->name)) != 0 ||
         json_object_set_new(obj, "script", json_string(r->script)) != 0 ||
-        json_object_set_new(obj, "confidence",
-                            json_real(round(r->confidence * 1000.0) / 1000.0)) != 0)
+        json_object_set_new(obj, "confidence", json_real(round(r->confidence * 1000.0) / 1000.0)) !=
+            0)
         goto fail;
     if (json_object_set_new(obj, "candidates", cands) != 0) {
         cands = NULL;
@@ -115,4 +117,5 @@ const struct stage_ops lang_stage_ops = {
     .init = lang_stage_init,
     .process = lang_stage_process,
     .fini = lang_stage_fini,
+    .raw_text = 1, /* lang_detect tokenizes what it reads of an untokenized field */
 };

@@ -28,8 +28,8 @@ enum nf_kind {
     NF_K_DURATION
 };
 
-static const char *const nf_kind_names[] = {"count", "measure",  "money", "percent", "percent_point",
-                                            "ordinal", "year", "date", "duration"};
+static const char *const nf_kind_names[] = {
+    "count", "measure", "money", "percent", "percent_point", "ordinal", "year", "date", "duration"};
 static const char *const nf_qual_names[] = {"exact",     "approx",   "more_than",
                                             "less_than", "at_least", "at_most"};
 
@@ -41,10 +41,10 @@ static const struct nf_language *const nf_langs[NF_N_LANGS] = {&nf_lang_de, &nf_
 /* One lexicon row with its folded form, chained in a hash bucket by its first word. */
 struct nf_entry {
     const struct nf_lex *lex;
-    char *form;        /* folded, words separated by one space */
-    uint32_t hash;     /* of the first word */
-    int32_t next;      /* next entry in the bucket, -1 at the end */
-    uint8_t lang;      /* index into nf_langs */
+    char *form;    /* folded, words separated by one space */
+    uint32_t hash; /* of the first word */
+    int32_t next;  /* next entry in the bucket, -1 at the end */
+    uint8_t lang;  /* index into nf_langs */
     uint8_t n_words;
 };
 
@@ -65,10 +65,10 @@ struct nf_ctx {
 /* A token as the grammar sees it: "2.5bn" and "10km" are split into number and word. */
 struct vtok {
     uint32_t sb, eb, sc, ec;
-    uint32_t fold;     /* offset of the folded text in nf_run.fold */
+    uint32_t fold; /* offset of the folded text in nf_run.fold */
     uint32_t fold_len;
     uint32_t hash;
-    uint32_t types; /* bit per enum nf_lex_type of the rows whose first word this is */
+    uint32_t types;    /* bit per enum nf_lex_type of the rows whose first word this is */
     double word_value; /* cached nf_word_value result */
     uint16_t flags;
     uint8_t kind;
@@ -323,8 +323,8 @@ static int nf_glued(const struct nf_run *r, size_t i)
 
 /* Longest lexicon entry of a type in mask that matches tokens from i (before end); prefers
  * the primary language among equally long matches. Sets *n_tok. */
-static const struct nf_entry *nf_match(const struct nf_run *r, size_t i, size_t end,
-                                       unsigned mask, size_t *n_tok)
+static const struct nf_entry *nf_match(const struct nf_run *r, size_t i, size_t end, unsigned mask,
+                                       size_t *n_tok)
 {
     const struct nf_ctx *ctx = r->ctx;
     const struct nf_entry *best = NULL;
@@ -352,8 +352,8 @@ static const struct nf_entry *nf_match(const struct nf_run *r, size_t i, size_t 
         }
         if (!ok)
             continue;
-        if (e->n_words > best_n || (e->n_words == best_n && best != NULL &&
-                                    best->lang != r->lang && e->lang == r->lang)) {
+        if (e->n_words > best_n ||
+            (e->n_words == best_n && best != NULL && best->lang != r->lang && e->lang == r->lang)) {
             best = e;
             best_n = e->n_words;
         }
@@ -553,8 +553,7 @@ static double nf_compound(const struct nf_ctx *ctx, int l, const char *s, size_t
 }
 
 /* Value of one spelled-out number token; *det set when it needs "a"/a number before it. */
-static int nf_word_value_uncached(const struct nf_run *r, size_t i, size_t end, double *v,
-                                  int *det)
+static int nf_word_value_uncached(const struct nf_run *r, size_t i, size_t end, double *v, int *det)
 {
     const struct nf_lex *x = nf_lex1(r, i, end, M(NF_LEX_NUM));
     const char *s = nf_tf(r, i);
@@ -662,8 +661,7 @@ static int nf_parse_number(const struct nf_run *r, size_t i, size_t end, int mon
         j = i + 1;
         if (j + 1 < end && nf_is(r, j, "/") && nf_glued(r, j) &&
             r->t[j + 1].kind == TEXT_TOK_NUMBER && nf_glued(r, j + 1)) {
-            double den = nf_strtod_n(r->f->data + r->t[j + 1].sb,
-                                     r->t[j + 1].eb - r->t[j + 1].sb);
+            double den = nf_strtod_n(r->f->data + r->t[j + 1].sb, r->t[j + 1].eb - r->t[j + 1].sb);
             if (den > 0 && num->dd == 0) {
                 num->v /= den;
                 num->plain4 = 0;
@@ -810,8 +808,7 @@ static int nf_nounish(const struct nf_run *r, size_t i, size_t end)
 static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end,
                          struct nf_atom *a);
 
-static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end,
-                         struct nf_atom *a)
+static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end, struct nf_atom *a)
 {
     size_t j = i, n;
     const struct nf_entry *e;
@@ -873,8 +870,7 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
         a->inferred = (cur->arg & NF_CUR_INFERRED) != 0;
     } else {
         e = nf_match(r, j, end,
-                     M(NF_LEX_UNIT) | M(NF_LEX_CUR) | M(NF_LEX_PCT) | M(NF_LEX_PP) |
-                         M(NF_LEX_DUR),
+                     M(NF_LEX_UNIT) | M(NF_LEX_CUR) | M(NF_LEX_PCT) | M(NF_LEX_PP) | M(NF_LEX_DUR),
                      &n);
         if (e != NULL && e->lex->type == NF_LEX_CUR && !(e->lex->arg & NF_CUR_SUFFIX))
             e = NULL;
@@ -907,8 +903,8 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
         }
     }
     int half = num.art && num.v == 0.5; /* "half an hour" */
-    if (num.art && a->kind != NF_K_MEASURE && a->kind != NF_K_MONEY && !num.scaled &&
-        !num.words && !(half && a->kind == NF_K_DURATION))
+    if (num.art && a->kind != NF_K_MEASURE && a->kind != NF_K_MONEY && !num.scaled && !num.words &&
+        !(half && a->kind == NF_K_DURATION))
         return -1;
     a->t1 = j;
     /* "$4.20 a gallon", "für ein Barrel": a unit after "a" is a rate, unless it stands alone */
@@ -963,8 +959,10 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
             a->t1 = j + 2;
             return 0;
         }
-        if (j < end && (nf_is(r, j, "uhr") || nf_is(r, j, "a.m") || nf_is(r, j, "p.m") ||
-                        nf_is(r, j, "am") || nf_is(r, j, "pm")) && !a->words)
+        if (j < end &&
+            (nf_is(r, j, "uhr") || nf_is(r, j, "a.m") || nf_is(r, j, "p.m") || nf_is(r, j, "am") ||
+             nf_is(r, j, "pm")) &&
+            !a->words)
             return -1;
         /* a spelled-out number is a fact only when it counts something, or stands alone */
         int alone = a->t0 == s0 && (j == end || (j + 1 == end && r->t[j].kind == TEXT_TOK_PUNCT));
@@ -975,16 +973,17 @@ static int nf_parse_atom(const struct nf_run *r, size_t i, size_t s0, size_t end
         if (num.art && !alone && !num.scaled)
             return -1;
         /* a German ordinal "der 2. Weltkrieg" */
-        if (!a->words && j + 1 < end && nf_is(r, j, ".") && nf_glued(r, j) &&
-            r->t[j + 1].sb > 0 && r->lang == 0 && a->v == floor(a->v) && a->v < 1000 &&
+        if (!a->words && j + 1 < end && nf_is(r, j, ".") && nf_glued(r, j) && r->t[j + 1].sb > 0 &&
+            r->lang == 0 && a->v == floor(a->v) && a->v < 1000 &&
             (r->t[j + 1].kind == TEXT_TOK_WORD)) {
             a->kind = NF_K_ORDINAL;
             a->t1 = j + 1;
             return 0;
         }
         if (a->plain4 && a->v >= 1900 && a->v <= 2100 && a->t0 == b) {
-            int cue = b > s0 && (nf_lex1(r, b - 1, end, M(NF_LEX_YEARCUE) | M(NF_LEX_MARK) |
-                                                          M(NF_LEX_MONTH)) != NULL);
+            int cue =
+                b > s0 && (nf_lex1(r, b - 1, end,
+                                   M(NF_LEX_YEARCUE) | M(NF_LEX_MARK) | M(NF_LEX_MONTH)) != NULL);
             /* "2000 Menschen", "2000 people" count; "2017 eröffnet", "2017 Olympics" do not */
             int counted = nf_nounish(r, j, end) &&
                           (r->lang == 0 ? (r->t[j].flags & TEXT_F_UPPER_INITIAL) != 0
@@ -1046,8 +1045,7 @@ static int nf_month_at(const struct nf_run *r, size_t k, size_t end)
 
 /* Dates: "9. August [2023]", "August 9[, 2023]", "9 August", "November 2023",
  * "im vergangenen November", "seit Montag", "gestern", "im dritten Quartal", "Q3 2023". */
-static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end,
-                         struct nf_atom *a)
+static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end, struct nf_atom *a)
 {
     size_t k = i, nx;
     int d, m, y = 0, rel = 2;
@@ -1060,8 +1058,8 @@ static int nf_parse_date(const struct nf_run *r, size_t i, size_t s0, size_t end
         int dd, dm;
         /* "15.2." and "am 10.10.": day and month with a closing dot */
         if (n >= 3 && n <= 5 && i + 1 < end && nf_is(r, i + 1, ".") && nf_glued(r, i + 1) &&
-            nf_day_month_dot(p, n + 1, &dd, &dm) && dd >= 1 && dd <= 31 &&
-            dm >= 1 && dm <= 12 && memchr(p, ',', n) == NULL) {
+            nf_day_month_dot(p, n + 1, &dd, &dm) && dd >= 1 && dd <= 31 && dm >= 1 && dm <= 12 &&
+            memchr(p, ',', n) == NULL) {
             a->grain = NF_G_DAY;
             a->d = dd;
             a->m = dm;
@@ -1243,7 +1241,7 @@ struct nf_fact {
     size_t t0, t1;
     int form; /* 0 single, 1 range, 2 change */
     struct nf_atom *one, *from, *to, *by;
-    int dir;  /* +1, -1, 0 unknown */
+    int dir;        /* +1, -1, 0 unknown */
     size_t trigger; /* token index + 1 of the change verb, 0 when none */
 };
 
@@ -1312,9 +1310,8 @@ static void nf_share_unit(struct nf_atom *dst, const struct nf_atom *src)
         dst->kind = src->kind;
         dst->unit = src->unit;
         dst->inferred = src->inferred;
-        if (src->unit != NULL &&
-            (src->unit->type == NF_LEX_CUR || src->unit->type == NF_LEX_PCT ||
-             src->unit->type == NF_LEX_PP))
+        if (src->unit != NULL && (src->unit->type == NF_LEX_CUR || src->unit->type == NF_LEX_PCT ||
+                                  src->unit->type == NF_LEX_PP))
             dst->v *= src->unit->value, dst->raw *= src->unit->value;
     }
     /* "between 1 and 5 million": the scale carries over when the numbers say so */
@@ -1367,8 +1364,9 @@ static json_t *nf_subject(const struct nf_run *r, size_t s0, size_t anchor)
                    (k + 1 < anchor && (nf_is(r, k, "in") || nf_is(r, k, "im") ||
                                        nf_is(r, k, "für") || nf_is(r, k, "for")));
         if (!conn) {
-            if (nf_lex1(r, k, r->n, M(NF_LEX_STOP) | M(NF_LEX_MARK) | M(NF_LEX_QUAL) |
-                                        M(NF_LEX_ART) | M(NF_LEX_YEARCUE)) != NULL)
+            if (nf_lex1(r, k, r->n,
+                        M(NF_LEX_STOP) | M(NF_LEX_MARK) | M(NF_LEX_QUAL) | M(NF_LEX_ART) |
+                            M(NF_LEX_YEARCUE)) != NULL)
                 break;
             if (nf_verb_dir(r, k) != -2 && nf_langs[r->lang]->decimal_comma == 0)
                 break;
@@ -1379,10 +1377,10 @@ static json_t *nf_subject(const struct nf_run *r, size_t s0, size_t anchor)
     }
     /* trim connectors at both ends and a leading change noun ("Erweiterung der") */
     for (;;) {
-        while (a < b && (nf_is(r, a, "der") || nf_is(r, a, "des") || nf_is(r, a, "of") ||
-                         nf_is(r, a, "the") || nf_is(r, a, "'s") || nf_is(r, a, "’s") ||
-                         nf_is(r, a, "in") || nf_is(r, a, "im") || nf_is(r, a, "für") ||
-                         nf_is(r, a, "for")))
+        while (a < b &&
+               (nf_is(r, a, "der") || nf_is(r, a, "des") || nf_is(r, a, "of") ||
+                nf_is(r, a, "the") || nf_is(r, a, "'s") || nf_is(r, a, "’s") || nf_is(r, a, "in") ||
+                nf_is(r, a, "im") || nf_is(r, a, "für") || nf_is(r, a, "for")))
             a++;
         if (a + 1 < b && nf_verb_dir(r, a) != -2 && r->t[a].flags & TEXT_F_UPPER_INITIAL &&
             (nf_is(r, a + 1, "der") || nf_is(r, a + 1, "des") || nf_is(r, a + 1, "of"))) {
@@ -1391,8 +1389,8 @@ static json_t *nf_subject(const struct nf_run *r, size_t s0, size_t anchor)
         }
         break;
     }
-    while (b > a && (nf_is(r, b - 1, "der") || nf_is(r, b - 1, "des") ||
-                     nf_is(r, b - 1, "of") || nf_is(r, b - 1, "the")))
+    while (b > a && (nf_is(r, b - 1, "der") || nf_is(r, b - 1, "des") || nf_is(r, b - 1, "of") ||
+                     nf_is(r, b - 1, "the")))
         b--;
     if (a >= b)
         return json_null();
@@ -1439,8 +1437,7 @@ static json_t *nf_counted(const struct nf_run *r, size_t j, size_t end)
     } else if (n > 4 && (memcmp(s + n - 4, "ches", 4) == 0 || memcmp(s + n - 4, "shes", 4) == 0 ||
                          memcmp(s + n - 3, "ses", 3) == 0 || memcmp(s + n - 3, "xes", 3) == 0)) {
         n -= 2;
-    } else if (n > 3 && s[n - 1] == 's' && s[n - 2] != 's' && s[n - 2] != 'u' &&
-               s[n - 2] != 'i') {
+    } else if (n > 3 && s[n - 1] == 's' && s[n - 2] != 's' && s[n - 2] != 'u' && s[n - 2] != 'i') {
         n -= 1;
     }
     return json_stringn(buf, n);
@@ -1499,7 +1496,9 @@ static int nf_emit(const struct nf_run *r, const struct nf_fact *fc, size_t s0, 
     json_object_set_new(o, "text", nf_span_text(r, fc->t0, fc->t1));
     json_object_set_new(o, "kind", json_string(nf_kind_names[main->kind]));
     json_object_set_new(o, "form",
-                        json_string(fc->form == 0 ? "single" : fc->form == 1 ? "range" : "change"));
+                        json_string(fc->form == 0   ? "single"
+                                    : fc->form == 1 ? "range"
+                                                    : "change"));
     json_object_set_new(o, "dimension", dim ? json_string(dim) : json_null());
     json_object_set_new(o, "unit", unit ? json_string(unit) : json_null());
     if (main->kind == NF_K_MONEY)
@@ -1520,10 +1519,11 @@ static int nf_emit(const struct nf_run *r, const struct nf_fact *fc, size_t s0, 
         if (fc->by) {
             json_t *b = nf_bound(fc->by);
             if (fc->by->kind != main->kind && fc->by->unit != NULL)
-                json_object_set_new(b, "unit", json_string(fc->by->unit->type == NF_LEX_PCT ? "%"
-                                                           : fc->by->unit->type == NF_LEX_PP
-                                                               ? "pp"
-                                                               : fc->by->unit->unit));
+                json_object_set_new(b, "unit",
+                                    json_string(fc->by->unit->type == NF_LEX_PCT ? "%"
+                                                : fc->by->unit->type == NF_LEX_PP
+                                                    ? "pp"
+                                                    : fc->by->unit->unit));
             json_object_set_new(o, "by", b);
         }
     }
@@ -1537,9 +1537,10 @@ static int nf_emit(const struct nf_run *r, const struct nf_fact *fc, size_t s0, 
     json_object_set_new(o, "qualifier", json_string(nf_qual_names[qual]));
     json_object_set_new(o, "approx", json_boolean(approx));
     if (fc->form == 2) {
-        json_object_set_new(o, "direction", fc->dir > 0   ? json_string("up")
-                                            : fc->dir < 0 ? json_string("down")
-                                                          : json_null());
+        json_object_set_new(o, "direction",
+                            fc->dir > 0   ? json_string("up")
+                            : fc->dir < 0 ? json_string("down")
+                                          : json_null());
         json_object_set_new(o, "trigger",
                             fc->trigger ? nf_span_text(r, fc->trigger - 1, fc->trigger)
                                         : json_null());
@@ -1578,8 +1579,8 @@ static int nf_emit(const struct nf_run *r, const struct nf_fact *fc, size_t s0, 
 }
 
 /* Groups the atoms of one sentence into ranges and changes and emits them. */
-static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_atom *at,
-                       size_t na, size_t *next_id, json_t *arr)
+static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_atom *at, size_t na,
+                       size_t *next_id, json_t *arr)
 {
     size_t verb_cache = SIZE_MAX;
     int rc;
@@ -1618,8 +1619,8 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
             } else if (pre == NF_M_BY && (mid == NF_M_TO_CHANGE || mid == NF_M_TO)) {
                 form = 2, by = a, to = b;
             } else if ((pre == NF_M_BETWEEN && (mid == NF_M_AND || mid == NF_M_DASH)) ||
-                       (pre == NF_M_FROM && (mid == NF_M_UNTIL || mid == NF_M_TO ||
-                                             mid == NF_M_DASH)) ||
+                       (pre == NF_M_FROM &&
+                        (mid == NF_M_UNTIL || mid == NF_M_TO || mid == NF_M_DASH)) ||
                        (pre != NF_M_BY && pre != NF_M_TO_CHANGE && pre != NF_M_TO &&
                         (mid == NF_M_UNTIL || mid == NF_M_DASH || (mid == NF_M_TO && !has_verb)))) {
                 form = 1, from = a, to = b;
@@ -1636,7 +1637,8 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
                 form = 2, by = a;
             else if (pre == 0 && a->t0 > s0 && verb == a->t0 &&
                      (a->kind == NF_K_PERCENT || a->kind == NF_K_PP) &&
-                     nf_verb_dir(r, a->t0 - 1) != 0 && !(r->t[a->t0 - 1].flags & TEXT_F_UPPER_INITIAL))
+                     nf_verb_dir(r, a->t0 - 1) != 0 &&
+                     !(r->t[a->t0 - 1].flags & TEXT_F_UPPER_INITIAL))
                 form = 2, by = a;
             else if (pre == NF_M_TO_CHANGE || (pre == NF_M_TO && a->t0 > s0))
                 form = 2, to = a;
@@ -1659,8 +1661,8 @@ static int nf_sentence(const struct nf_run *r, size_t s0, size_t s1, struct nf_a
         fc.by = by;
         fc.t0 = a->t0;
         fc.t1 = (to != NULL ? to : a)->t1;
-        if (pre == NF_M_FROM || pre == NF_M_BETWEEN || pre == NF_M_BY ||
-            pre == NF_M_TO_CHANGE || pre == NF_M_TO)
+        if (pre == NF_M_FROM || pre == NF_M_BETWEEN || pre == NF_M_BY || pre == NF_M_TO_CHANGE ||
+            pre == NF_M_TO)
             fc.t0 = a->t0 - 1;
         if (form == 2) {
             fc.trigger = verb;
@@ -1706,8 +1708,19 @@ static int nf_vtoks(struct nf_run *r)
     r->n = 0;
     for (size_t i = 0; i < f->n_tokens; i++) {
         const struct text_token *tk = &f->tokens[i];
-        struct vtok v = {tk->start_byte, tk->end_byte, tk->start_cp, tk->end_cp, 0, 0, 0, 0,
-                         0, tk->flags, tk->kind, 3, 0};
+        struct vtok v = {tk->start_byte,
+                         tk->end_byte,
+                         tk->start_cp,
+                         tk->end_cp,
+                         0,
+                         0,
+                         0,
+                         0,
+                         0,
+                         tk->flags,
+                         tk->kind,
+                         3,
+                         0};
         const char *s = f->data + tk->start_byte;
         size_t n = tk->end_byte - tk->start_byte;
         size_t split = 0;
@@ -1745,12 +1758,11 @@ static int nf_vtoks(struct nf_run *r)
                     w.sb += (uint32_t)split;
                     w.sc += (uint32_t)split;
                     w.flags &= (uint16_t) ~(TEXT_F_SPACE_BEFORE | TEXT_F_NEWLINE_BEFORE |
-                                           TEXT_F_SENT_START);
+                                            TEXT_F_SENT_START);
                     if (cur_first) {
                         w.kind = TEXT_TOK_NUMBER;
                         /* "USD3" "." "14": the decimals are the next tokens */
-                        while (i + 2 < f->n_tokens &&
-                               f->tokens[i + 1].kind == TEXT_TOK_PUNCT &&
+                        while (i + 2 < f->n_tokens && f->tokens[i + 1].kind == TEXT_TOK_PUNCT &&
                                (f->data[f->tokens[i + 1].start_byte] == '.' ||
                                 f->data[f->tokens[i + 1].start_byte] == ',') &&
                                f->tokens[i + 1].start_byte == w.eb &&
@@ -1790,7 +1802,7 @@ static int nf_pick_lang(const struct doc *doc)
 {
     int score[NF_N_LANGS] = {0};
     const char *code = doc->lang[0] != '\0' && strcmp(doc->lang, "und") != 0 ? doc->lang
-                       : doc->lang_hint != NULL                               ? doc->lang_hint
+                       : doc->lang_hint != NULL                              ? doc->lang_hint
                                                                              : "";
 
     for (int l = 0; l < NF_N_LANGS; l++)
@@ -1889,9 +1901,8 @@ static int nf_process(void *vctx, struct doc *doc, struct errbuf *err)
 
     if (arr == NULL)
         return errbuf_set(err, -ENOMEM, "numfacts: out of memory");
-    if (doc->published_at != NULL &&
-        sscanf(doc->published_at, "%4d-%2d-%2d", &ry, &rm, &rd) == 3 && rm >= 1 && rm <= 12 &&
-        rd >= 1 && rd <= 31)
+    if (doc->published_at != NULL && sscanf(doc->published_at, "%4d-%2d-%2d", &ry, &rm, &rd) == 3 &&
+        rm >= 1 && rm <= 12 && rd >= 1 && rd <= 31)
         has_ref = 1;
     for (size_t fi = 0; fi < doc->n_fields && rc == 0; fi++) {
         struct nf_run r = {ctx, &doc->fields[fi], NULL, 0, NULL, lang, has_ref, ry, rm, rd, 0};
@@ -1911,4 +1922,9 @@ static int nf_process(void *vctx, struct doc *doc, struct errbuf *err)
     return 0;
 }
 
-const struct stage_ops numfacts_stage_ops = {"numfacts", nf_init, nf_process, nf_fini};
+const struct stage_ops numfacts_stage_ops = {
+    .name = "numfacts",
+    .init = nf_init,
+    .process = nf_process,
+    .fini = nf_fini,
+};

@@ -134,6 +134,7 @@ static enum cclass classify_cat(int32_t cp, utf8proc_category_t cat);
 /* Categories and classes of the code points below TEXT_FAST_CP, filled once. */
 static uint8_t fast_category[TEXT_FAST_CP];
 static uint8_t fast_class[TEXT_FAST_CP];
+static uint8_t fast_lower[TEXT_FAST_CP]; /* utf8proc_islower */
 static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
 
 static void fast_init(void)
@@ -141,6 +142,7 @@ static void fast_init(void)
     for (int32_t cp = 0; cp < TEXT_FAST_CP; cp++) {
         fast_category[cp] = (uint8_t)utf8proc_category(cp);
         fast_class[cp] = (uint8_t)classify_cat(cp, utf8proc_category(cp));
+        fast_lower[cp] = (uint8_t)utf8proc_islower(cp);
     }
 }
 
@@ -302,9 +304,10 @@ static void set_word_flags(struct text_token *t, const struct cpinfo *ci, size_t
         if (ci[k].cls == C_LETTER) {
             utf8proc_category_t cat = (utf8proc_category_t)ci[k].cat;
             any_alpha = true;
-            if (cat == UTF8PROC_CATEGORY_LL ||
-                (cat != UTF8PROC_CATEGORY_LU && cat != UTF8PROC_CATEGORY_LT &&
-                 utf8proc_islower(ci[k].cp)))
+            if (all_upper &&
+                (cat == UTF8PROC_CATEGORY_LL ||
+                 (cat != UTF8PROC_CATEGORY_LU && cat != UTF8PROC_CATEGORY_LT &&
+                  (ci[k].cp < TEXT_FAST_CP ? fast_lower[ci[k].cp] : utf8proc_islower(ci[k].cp)))))
                 all_upper = false;
             if (k == a && (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT))
                 t->flags |= TEXT_F_UPPER_INITIAL;
@@ -548,28 +551,27 @@ static int split_sentences(struct text_field *f)
     return 0;
 }
 
-int text_field_init(struct text_field *f, const char *name, const char *data, size_t len,
-                    struct errbuf *err)
+/* Tokenizes data[from..to) (to is the field's end or a white-space code point) onto tv; the
+ * code point at from has offset cp_base in the field, and *newline says whether a line break
+ * lies between the last token before from and from (false at the field start); on return, it
+ * says so for to. Returns the code points decoded, or -ENOMEM. A token never spans white space
+ * and the scanners look no further than the next one, so a range cut at white space gets
+ * exactly the tokens a whole-field pass makes there. */
+static long tokenize_range(const char *data, size_t from, size_t to, size_t cp_base,
+                           struct tok_vec *tv, bool *newline)
 {
-    struct cpinfo small[TEXT_SMALL_FIELD + 1], *ci = NULL; /* short fields decode on the stack */
-    struct tok_vec tv = {0};
-    size_t n = 0, i = 0;
-    int rc;
+    struct cpinfo small[TEXT_SMALL_FIELD + 1], *ci; /* short ranges decode on the stack */
+    size_t n = 0, i = from;
+    bool space_before = true, newline_before = *newline;
 
-    memset(f, 0, sizeof(*f));
-    f->name = name;
-    f->data = data;
-    f->len = len;
-    if (len > UINT32_MAX - 1)
-        return errbuf_set(err, -EINVAL, "%s: longer than 4 GiB", name);
-    ci = len <= TEXT_SMALL_FIELD ? small : malloc((len + 1) * sizeof(*ci));
+    ci = to - from <= TEXT_SMALL_FIELD ? small : malloc((to - from + 1) * sizeof(*ci));
     if (ci == NULL)
-        return errbuf_set(err, -ENOMEM, "%s: out of memory", name);
+        return -ENOMEM;
     pthread_once(&fast_once, fast_init);
-    while (i < len) {
+    while (i < to) {
         ci[n].byte = (uint32_t)i;
         int32_t cp =
-            (uint8_t)data[i] < 0x80 ? (int32_t)(uint8_t)data[i++] : text_next_cp(data, len, &i);
+            (uint8_t)data[i] < 0x80 ? (int32_t)(uint8_t)data[i++] : text_next_cp(data, to, &i);
 
         ci[n].cp = cp;
         if (cp < TEXT_FAST_CP) {
@@ -581,10 +583,7 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
         }
         n++;
     }
-    ci[n].byte = (uint32_t)len;
-    f->n_cp = n;
-
-    bool space_before = true, newline_before = false;
+    ci[n].byte = (uint32_t)to;
     for (i = 0; i < n;) {
         if (ci[i].cls == C_SPACE || ci[i].cls == C_NEWLINE) {
             space_before = true;
@@ -599,8 +598,8 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
         struct text_token t = {0};
         if (kind == TEXT_TOK_WORD && ci[i].cls != C_DIGIT)
             j = absorb_dot(data, ci, n, i, j, &abbrev);
-        t.start_cp = (uint32_t)i;
-        t.end_cp = (uint32_t)j;
+        t.start_cp = (uint32_t)(cp_base + i);
+        t.end_cp = (uint32_t)(cp_base + j);
         t.start_byte = ci[i].byte;
         t.end_byte = ci[j].byte;
         t.kind = kind;
@@ -612,14 +611,35 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
             t.flags |= TEXT_F_SPACE_BEFORE;
         if (newline_before)
             t.flags |= TEXT_F_NEWLINE_BEFORE;
-        if ((rc = tok_push(&tv, &t)) != 0)
-            goto fail;
+        if (tok_push(tv, &t) != 0) {
+            if (ci != small)
+                free(ci);
+            return -ENOMEM;
+        }
         space_before = newline_before = false;
         i = j;
     }
     if (ci != small)
         free(ci);
-    ci = NULL;
+    *newline = newline_before;
+    return (long)n;
+}
+
+int text_field_init(struct text_field *f, const char *name, const char *data, size_t len,
+                    struct errbuf *err)
+{
+    struct tok_vec tv = {0};
+    bool newline = false;
+    long n;
+    int rc;
+
+    if ((rc = text_field_init_untokenized(f, name, data, len, err)) != 0)
+        return rc;
+    if ((n = tokenize_range(data, 0, len, 0, &tv, &newline)) < 0) {
+        rc = (int)n;
+        goto fail;
+    }
+    f->n_cp = (size_t)n;
     f->tokens = tv.v;
     f->n_tokens = tv.n;
     tv.v = NULL;
@@ -627,11 +647,61 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
         goto fail;
     return 0;
 fail:
-    if (ci != small)
-        free(ci);
     free(tv.v);
     text_field_fini(f);
     return errbuf_set(err, rc, "%s: out of memory while tokenizing", name);
+}
+
+int text_field_init_untokenized(struct text_field *f, const char *name, const char *data,
+                                size_t len, struct errbuf *err)
+{
+    memset(f, 0, sizeof(*f));
+    f->name = name;
+    f->data = data;
+    f->len = len;
+    if (len > UINT32_MAX - 1)
+        return errbuf_set(err, -EINVAL, "%s: longer than 4 GiB", name);
+    return 0;
+}
+
+void text_chunker_init(struct text_chunker *c, const char *data, size_t len)
+{
+    memset(c, 0, sizeof(*c));
+    c->data = data;
+    c->len = len < UINT32_MAX - 1 ? len : UINT32_MAX - 1;
+}
+
+int text_chunker_next(struct text_chunker *c, size_t want)
+{
+    struct tok_vec tv = {c->tokens, c->n_tokens, c->cap};
+    bool newline = c->newline;
+    size_t to;
+    long n;
+
+    if (c->pos >= c->len)
+        return 0;
+    /* Cut at the first ASCII white space from pos + want on: never inside a multi-byte
+     * sequence, and never inside a token. */
+    to = want < c->len - c->pos ? c->pos + want : c->len;
+    while (to < c->len && c->data[to] != ' ' && c->data[to] != '\n' && c->data[to] != '\t' &&
+           c->data[to] != '\r')
+        to++;
+    n = tokenize_range(c->data, c->pos, to, c->pos_cp, &tv, &newline);
+    c->tokens = tv.v; /* a grown vector, also after a failure */
+    c->cap = tv.cap;
+    if (n < 0)
+        return (int)n;
+    c->n_tokens = tv.n;
+    c->newline = newline;
+    c->pos = to;
+    c->pos_cp += (size_t)n;
+    return 1;
+}
+
+void text_chunker_fini(struct text_chunker *c)
+{
+    free(c->tokens);
+    memset(c, 0, sizeof(*c));
 }
 
 void text_field_fini(struct text_field *f)

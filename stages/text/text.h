@@ -72,6 +72,36 @@ int text_validate_utf8(const char *buf, size_t len, size_t *bad_at);
 int text_field_init(struct text_field *f, const char *name, const char *data, size_t len,
                     struct errbuf *err);
 
+/* Fills f with data (borrowed) but no tokens, sentences or code-point count: for a reader
+ * of the raw text only. The language detector tokenizes what it reads of such a field with a
+ * text_chunker and stops early; a pipeline whose stages need no tokens builds its fields so.
+ * Returns 0 or -EINVAL (longer than 4 GiB, detail in err). Release with text_field_fini. */
+int text_field_init_untokenized(struct text_field *f, const char *name, const char *data,
+                                size_t len, struct errbuf *err);
+
+/* Tokenizes a text a chunk at a time, for a reader that may stop before the end. The tokens
+ * are exactly those text_field_init makes (a chunk ends at white space, which no token spans,
+ * and the scanners look no further); there are no sentences (token.sentence is 0 and no token
+ * has TEXT_F_SENT_START). */
+struct text_chunker {
+    const char *data; /* borrowed, valid UTF-8 */
+    size_t len;
+    size_t pos, pos_cp;        /* where the next chunk starts, in bytes and code points */
+    int newline;               /* a line break since the last token */
+    struct text_token *tokens; /* owned: the tokens of every chunk so far, in order */
+    size_t n_tokens, cap;
+};
+
+void text_chunker_init(struct text_chunker *c, const char *data, size_t len);
+
+/* Appends the tokens of the next chunk to c->tokens: at least want bytes (up to the next ASCII
+ * white space), or the rest of the text. Returns 1, 0 at the end of the text, or -ENOMEM (the
+ * chunker is then as before the call). */
+int text_chunker_next(struct text_chunker *c, size_t want);
+
+/* Frees the tokens. Accepts a zeroed chunker. */
+void text_chunker_fini(struct text_chunker *c);
+
 /* Frees what text_field_init allocated. Accepts NULL and zeroed fields. */
 void text_field_fini(struct text_field *f);
 

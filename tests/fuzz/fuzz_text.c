@@ -1,5 +1,5 @@
-/* fuzz_text: UTF-8 validation against a reference decoder, and the tokenizer's and sentence
- * splitter's invariants on every valid input. */
+/* fuzz_text: UTF-8 validation against a reference decoder, the tokenizer's and sentence
+ * splitter's invariants on every valid input, and chunked tokenization against whole-field. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -97,6 +97,30 @@ static void check_field(const struct text_field *f, const uint8_t *s, size_t len
     FUZZ_CHECK(next == f->n_tokens);
 }
 
+/* A chunker gives the tokens of the whole field, whatever the chunk size (the first input
+ * byte picks it). */
+static void check_chunks(const struct text_field *f, const uint8_t *s, size_t len)
+{
+    struct text_chunker c;
+    size_t want = len > 0 ? (size_t)s[0] % 64 + 1 : 1;
+    int rc;
+
+    text_chunker_init(&c, (const char *)s, len);
+    while ((rc = text_chunker_next(&c, want)) == 1)
+        ;
+    FUZZ_CHECK(rc == 0);
+    FUZZ_CHECK(c.n_tokens == f->n_tokens);
+    for (size_t i = 0; i < c.n_tokens; i++) {
+        const struct text_token *a = &c.tokens[i], *b = &f->tokens[i];
+
+        FUZZ_CHECK(a->start_byte == b->start_byte && a->end_byte == b->end_byte);
+        FUZZ_CHECK(a->start_cp == b->start_cp && a->end_cp == b->end_cp);
+        FUZZ_CHECK(a->kind == b->kind);
+        FUZZ_CHECK(a->flags == (b->flags & ~(unsigned)TEXT_F_SENT_START));
+    }
+    text_chunker_fini(&c);
+}
+
 /* Case folding never writes past its buffer and reports -ENOSPC instead of truncating. */
 static void check_fold(const struct text_field *f)
 {
@@ -141,6 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(ncp == text_count_cp((const char *)data, size));
     FUZZ_CHECK(text_field_init(&f, "text", (const char *)data, size, &err) == 0);
     check_field(&f, data, size);
+    check_chunks(&f, data, size);
     check_fold(&f);
     text_field_fini(&f);
     return 0;
