@@ -724,6 +724,7 @@ static enum txn_verdict engine_txn_commit(struct engine *e)
         p->rewind = p->head != NULL ? p->head->rkm->offset : -1;
     }
     e->stats.txn_commits++;
+    metrics_on_transaction(true);
     log_debug("exactly-once: committed a transaction of %ld message(s)", e->txn_msgs);
     e->txn = TXN_IDLE;
     e->txn_msgs = 0;
@@ -785,6 +786,7 @@ static enum txn_verdict engine_txn_abort(struct engine *e)
     if (v != TXN_OK)
         return v;
     e->stats.txn_aborts++;
+    metrics_on_transaction(false);
     e->txn = TXN_IDLE;
     e->txn_msgs = 0;
     e->txn_rewound = 0;

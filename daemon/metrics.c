@@ -407,7 +407,7 @@ static struct {
     struct metrics_registry *reg;
     struct metric *build_info, *start_time, *ready;
     struct metric *consumed, *consumed_bytes, *paused, *lag;
-    struct metric *produced, *delivery_errors, *deadlettered;
+    struct metric *produced, *delivery_errors, *deadlettered, *transactions;
     struct metric *stage_docs, *stage_duration;
     struct metric *inflight_messages, *inflight_bytes;
     atomic_bool is_ready;
@@ -453,6 +453,10 @@ static void std_init(void)
     std_metrics.delivery_errors =
         metrics_add(r, METRIC_COUNTER, "enrichd_producer_delivery_errors_total",
                     "failed delivery reports by librdkafka error name", "error", NULL, 64, NULL, 0);
+    std_metrics.transactions =
+        metrics_add(r, METRIC_COUNTER, "enrichd_producer_transactions_total",
+                    "exactly-once transactions ended, by result (committed or aborted)", "result",
+                    NULL, 2, NULL, 0);
     std_metrics.deadlettered = metrics_add(r, METRIC_COUNTER, "enrichd_deadletter_messages_total",
                                            "messages sent to the dead-letter topic by reason",
                                            "reason", NULL, 32, NULL, 0);
@@ -502,6 +506,12 @@ void metrics_on_delivery_error(const char *error)
 {
     metrics_default();
     metrics_counter_add(std_metrics.delivery_errors, error, NULL, 1);
+}
+
+void metrics_on_transaction(bool committed)
+{
+    metrics_default();
+    metrics_counter_add(std_metrics.transactions, committed ? "committed" : "aborted", NULL, 1);
 }
 
 void metrics_on_stage(const char *stage, double seconds, bool failed)

@@ -89,6 +89,8 @@ void metrics_on_produce(void);
 void metrics_on_deadletter(const char *reason);
 /* A delivery report failed; error is rd_kafka_err2name(err) (borrowed). */
 void metrics_on_delivery_error(const char *error);
+/* An exactly-once transaction was committed, or aborted. */
+void metrics_on_transaction(bool committed);
 /* One stage ran on one document for seconds; failed when it returned an error. */
 void metrics_on_stage(const char *stage, double seconds, bool failed);
 /* Current in-flight totals (set, not added). */

@@ -42,10 +42,10 @@ static void assert_line(const char *text, const char *line)
 Test(metrics, renders_counters_and_gauges_in_text_format)
 {
     struct metrics_registry *reg = metrics_registry_new();
-    struct metric *c = metrics_add(reg, METRIC_COUNTER, "enrichd_test_events_total",
-                                   "events seen", NULL, NULL, 1, NULL, 0);
-    struct metric *g = metrics_add(reg, METRIC_GAUGE, "enrichd_test_depth_messages", "depth",
+    struct metric *c = metrics_add(reg, METRIC_COUNTER, "enrichd_test_events_total", "events seen",
                                    NULL, NULL, 1, NULL, 0);
+    struct metric *g = metrics_add(reg, METRIC_GAUGE, "enrichd_test_depth_messages", "depth", NULL,
+                                   NULL, 1, NULL, 0);
     char *text;
 
     cr_assert_not_null(c);
@@ -88,8 +88,8 @@ Test(metrics, keeps_one_series_per_label_value_and_escapes_it)
 Test(metrics, truncates_long_label_values_to_one_series)
 {
     struct metrics_registry *reg = metrics_registry_new();
-    struct metric *c = metrics_add(reg, METRIC_COUNTER, "enrichd_test_t_total", "t", "topic", NULL,
-                                   4, NULL, 0);
+    struct metric *c =
+        metrics_add(reg, METRIC_COUNTER, "enrichd_test_t_total", "t", "topic", NULL, 4, NULL, 0);
     char a[300], b[300];
 
     memset(a, 'x', sizeof(a) - 1);
@@ -141,7 +141,8 @@ Test(metrics, renders_cumulative_histogram_buckets_sum_and_count)
     assert_line(text, "# TYPE enrichd_test_duration_seconds histogram");
     assert_line(text, "enrichd_test_duration_seconds_bucket{stage=\"lang\",le=\"0.001\"} 2");
     assert_line(text, "enrichd_test_duration_seconds_bucket{stage=\"lang\",le=\"0.01\"} 2");
-    assert_line(text, "enrichd_test_duration_seconds_bucket{stage=\"lang\",le=\"0.10000000000000001\"} 3");
+    assert_line(
+        text, "enrichd_test_duration_seconds_bucket{stage=\"lang\",le=\"0.10000000000000001\"} 3");
     assert_line(text, "enrichd_test_duration_seconds_bucket{stage=\"lang\",le=\"+Inf\"} 4");
     assert_line(text, "enrichd_test_duration_seconds_sum{stage=\"lang\"} 2.0514999999999999");
     assert_line(text, "enrichd_test_duration_seconds_count{stage=\"lang\"} 4");
@@ -184,8 +185,8 @@ Test(metrics, counts_exactly_under_concurrent_updates)
     static char *labels[] = {"a", "b", "a", "b"};
     pthread_t t[4];
 
-    race_counter = metrics_add(reg, METRIC_COUNTER, "enrichd_test_race_total", "r", "l", NULL, 4,
-                               NULL, 0);
+    race_counter =
+        metrics_add(reg, METRIC_COUNTER, "enrichd_test_race_total", "r", "l", NULL, 4, NULL, 0);
     for (int i = 0; i < 4; i++)
         cr_assert_eq(pthread_create(&t[i], NULL, count_a_lot, labels[i]), 0);
     for (int i = 0; i < 4; i++)
@@ -205,6 +206,9 @@ Test(metrics, standard_set_counts_what_the_daemon_reports)
     metrics_on_deadletter("not_json");
     metrics_on_deadletter("not_json");
     metrics_on_delivery_error("_MSG_TIMED_OUT");
+    metrics_on_transaction(true);
+    metrics_on_transaction(false);
+    metrics_on_transaction(true);
     metrics_on_stage("lang", 0.0002, false);
     metrics_on_stage("entities", 0.003, true);
     metrics_set_inflight(3, 4096);
@@ -222,9 +226,13 @@ Test(metrics, standard_set_counts_what_the_daemon_reports)
     assert_line(text, "enrichd_producer_messages_total 1");
     assert_line(text, "enrichd_deadletter_messages_total{reason=\"not_json\"} 2");
     assert_line(text, "enrichd_producer_delivery_errors_total{error=\"_MSG_TIMED_OUT\"} 1");
+    assert_line(text, "enrichd_producer_transactions_total{result=\"committed\"} 2");
+    assert_line(text, "enrichd_producer_transactions_total{result=\"aborted\"} 1");
     assert_line(text, "enrichd_stage_documents_total{stage=\"lang\",result=\"ok\"} 1");
     assert_line(text, "enrichd_stage_documents_total{stage=\"entities\",result=\"error\"} 1");
-    assert_line(text, "enrichd_stage_duration_seconds_bucket{stage=\"lang\",le=\"0.00025000000000000001\"} 1");
+    assert_line(
+        text,
+        "enrichd_stage_duration_seconds_bucket{stage=\"lang\",le=\"0.00025000000000000001\"} 1");
     assert_line(text, "enrichd_stage_duration_seconds_count{stage=\"entities\"} 1");
     assert_line(text, "enrichd_pipeline_inflight_messages 3");
     assert_line(text, "enrichd_pipeline_inflight_bytes 4096");
