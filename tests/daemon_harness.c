@@ -13,22 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Short pause inside a deadline-bounded wait for a child process or a file. */
-void nap(void)
-{
-    struct timespec ts = {0, 20 * 1000 * 1000};
-
-    nanosleep(&ts, NULL);
-}
-
 /* ---- processes ---- */
 
 void broker_start(struct broker *b)
@@ -58,26 +42,10 @@ void broker_start(struct broker *b)
     snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", line + 18);
 }
 
-/* Waits for pid to exit within timeout seconds; returns its wait status, or -1 on timeout. */
-int wait_exit(pid_t pid, double timeout)
-{
-    double deadline = now_s() + timeout;
-    int status;
-
-    while (now_s() < deadline) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        cr_assert(r == 0, "waitpid: %s", strerror(errno));
-        nap();
-    }
-    return -1;
-}
-
 void broker_stop(struct broker *b)
 {
     kill(b->pid, SIGTERM);
-    int st = wait_exit(b->pid, 10);
+    int st = harness_wait_exit(b->pid, 10);
     if (st == -1) {
         kill(b->pid, SIGKILL);
         waitpid(b->pid, NULL, 0);
@@ -179,9 +147,9 @@ pid_t daemon_start(const struct broker *b)
 /* Waits up to timeout seconds for text to appear in file; returns the line or NULL. */
 char *wait_for_line(const char *file, const char *text, double timeout, char *line, size_t len)
 {
-    double deadline = now_s() + timeout;
+    double deadline = harness_now() + timeout;
 
-    while (now_s() < deadline) {
+    while (harness_now() < deadline) {
         FILE *f = fopen(file, "r");
         while (f != NULL && fgets(line, (int)len, f) != NULL) {
             if (strstr(line, text) != NULL) {
@@ -191,20 +159,12 @@ char *wait_for_line(const char *file, const char *text, double timeout, char *li
         }
         if (f != NULL)
             fclose(f);
-        nap();
+        harness_sleep_ms(20);
     }
     return NULL;
 }
 
 /* ---- Kafka clients ---- */
-
-void rk_conf_set(rd_kafka_conf_t *c, const char *k, const char *v)
-{
-    char errstr[256];
-
-    cr_assert_eq(rd_kafka_conf_set(c, k, v, errstr, sizeof(errstr)), RD_KAFKA_CONF_OK, "%s: %s", k,
-                 errstr);
-}
 
 rd_kafka_t *producer_new(const struct broker *b)
 {
@@ -212,9 +172,9 @@ rd_kafka_t *producer_new(const struct broker *b)
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     rd_kafka_t *rk;
 
-    rk_conf_set(c, "bootstrap.servers", b->bootstrap);
-    rk_conf_set(c, "enable.idempotence", "true");
-    rk_conf_set(c, "linger.ms", "1");
+    harness_conf_set(c, "bootstrap.servers", b->bootstrap);
+    harness_conf_set(c, "enable.idempotence", "true");
+    harness_conf_set(c, "linger.ms", "1");
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof(errstr));
     cr_assert(rk != NULL, "%s", errstr);
     return rk;
@@ -230,12 +190,6 @@ void produce(rd_kafka_t *rk, const char *key, const char *value, size_t len)
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(rk, 10);
     cr_assert_eq(err, RD_KAFKA_RESP_ERR_NO_ERROR, "%s", rd_kafka_err2str(err));
-}
-
-void producer_close(rd_kafka_t *rk)
-{
-    cr_assert_eq(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    rd_kafka_destroy(rk);
 }
 
 struct bad_input bad_kind(int i)
@@ -386,13 +340,13 @@ void read_back(const struct broker *b, struct seen *s, int want_good, int want_b
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     rd_kafka_t *rk;
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    double deadline = now_s() + timeout, settle_until = 0;
+    double deadline = harness_now() + timeout, settle_until = 0;
     int good = 0;
 
-    rk_conf_set(c, "bootstrap.servers", b->bootstrap);
-    rk_conf_set(c, "group.id", "test-reader");
-    rk_conf_set(c, "enable.auto.commit", "false");
-    rk_conf_set(c, "fetch.wait.max.ms", "10");
+    harness_conf_set(c, "bootstrap.servers", b->bootstrap);
+    harness_conf_set(c, "group.id", "test-reader");
+    harness_conf_set(c, "enable.auto.commit", "false");
+    harness_conf_set(c, "fetch.wait.max.ms", "10");
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, sizeof(errstr));
     cr_assert(rk != NULL, "%s", errstr);
     rd_kafka_poll_set_consumer(rk);
@@ -403,7 +357,7 @@ void read_back(const struct broker *b, struct seen *s, int want_good, int want_b
     cr_assert_eq(rd_kafka_assign(rk, parts), RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_topic_partition_list_destroy(parts);
     for (;;) {
-        double t = now_s();
+        double t = harness_now();
         if (settle_until > 0 ? t >= settle_until : t >= deadline)
             break;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
@@ -424,7 +378,7 @@ void read_back(const struct broker *b, struct seen *s, int want_good, int want_b
         for (int i = 0; i < 64; i++)
             bad += s->dlq_reason[i] != NULL;
         if (settle_until == 0 && good >= want_good && bad >= want_bad)
-            settle_until = now_s() + settle;
+            settle_until = harness_now() + settle;
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
@@ -459,7 +413,7 @@ void assert_complete(const struct seen *s, int n_good, int n_bad)
 
 void assert_clean_exit(pid_t pid, double timeout)
 {
-    int st = wait_exit(pid, timeout);
+    int st = harness_wait_exit(pid, timeout);
 
     cr_assert(st != -1, "enrichd run did not stop within %.0f s", timeout);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "enrichd run exited with status 0x%x", st);

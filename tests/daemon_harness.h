@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "tests/harness/kafka_harness.h"
+
 #define N_PARTITIONS 4
 #define N_KEYS 50
 #define MAX_MSGS 8192
@@ -40,14 +42,8 @@ struct seen {
 /* The config file of the last write_conf* call. */
 extern char conf_file[64];
 
-/* Monotonic seconds. */
-double now_s(void);
-/* Short pause inside a deadline-bounded wait for a child process or a file. */
-void nap(void);
 /* Starts `enrichd broker` with 4 partitions of in, out and dlq; stop with broker_stop. */
 void broker_start(struct broker *b);
-/* Waits for pid to exit within timeout seconds; returns its wait status, or -1 on timeout. */
-int wait_exit(pid_t pid, double timeout);
 void broker_stop(struct broker *b);
 /* Writes conf_file for the test topics, with the listener on a free port and extra
  * appended (more sections, may be ""). */
@@ -69,11 +65,8 @@ pid_t daemon_start_notify(const struct broker *b, const char *log, const char *n
 unsigned daemon_http_port(const char *log);
 /* Waits up to timeout seconds for text to appear in file; returns the line or NULL. */
 char *wait_for_line(const char *file, const char *text, double timeout, char *line, size_t len);
-/* Sets a librdkafka property or fails the test. */
-void rk_conf_set(rd_kafka_conf_t *c, const char *k, const char *v);
 rd_kafka_t *producer_new(const struct broker *b);
 void produce(rd_kafka_t *rk, const char *key, const char *value, size_t len);
-void producer_close(rd_kafka_t *rk);
 struct bad_input bad_kind(int i);
 /* Produces good articles [from, to) and, every 100th, one bad message "bad<i>". */
 void produce_range(rd_kafka_t *rk, int from, int to, int *n_bad);

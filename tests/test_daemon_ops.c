@@ -31,12 +31,12 @@ static double sample(const char *body, const char *series)
  * Counters move on delivery reports, which may trail what a reader already saw. */
 static double wait_sample(unsigned port, const char *series, double want, double timeout)
 {
-    double deadline = now_s() + timeout, v = -1;
+    double deadline = harness_now() + timeout, v = -1;
 
-    while (now_s() < deadline) {
+    while (harness_now() < deadline) {
         if ((v = sample(body_of(http_request(port, "GET", "/metrics")), series)) == want)
             break;
-        nap();
+        harness_sleep_ms(20);
     }
     return v;
 }
@@ -89,7 +89,7 @@ Test(daemon_ops, serves_metrics_health_and_readiness_while_it_runs, .timeout = 1
 
     rd_kafka_t *prod = producer_new(&b);
     produce_range(prod, 0, 600, &n_bad);
-    producer_close(prod);
+    harness_producer_close(prod);
     cr_assert_eq(n_bad, 6);
     read_back(&b, s, 600, n_bad, 90, 0);
     assert_complete(s, 600, n_bad);
@@ -222,7 +222,7 @@ static void fake_systemd_close(struct fake_systemd *f)
 static char *fake_systemd_wait(struct fake_systemd *f, const char *prefix, double timeout,
                                char *msg, size_t size)
 {
-    double deadline = now_s() + timeout;
+    double deadline = harness_now() + timeout;
 
     do {
         pthread_mutex_lock(&f->lock);
@@ -234,8 +234,8 @@ static char *fake_systemd_wait(struct fake_systemd *f, const char *prefix, doubl
             }
         }
         pthread_mutex_unlock(&f->lock);
-        nap();
-    } while (now_s() < deadline);
+        harness_sleep_ms(20);
+    } while (harness_now() < deadline);
     return NULL;
 }
 
@@ -276,7 +276,7 @@ Test(daemon_ops, tells_systemd_ready_status_watchdog_and_stopping, .timeout = 18
 
     rd_kafka_t *prod = producer_new(&b);
     produce_range(prod, 0, 300, NULL);
-    producer_close(prod);
+    harness_producer_close(prod);
     read_back(&b, s, 300, 0, 60, 0);
     assert_complete(s, 300, 0);
     /* The status line follows the work, and the watchdog keeps coming while it moves. */
@@ -345,7 +345,7 @@ Test(daemon_ops, reloads_on_sighup_mid_stream_without_losing_or_repeating_a_mess
                             sizeof(line)) != NULL);
     cr_assert(strstr(line, "[log] level: must be err, warning") != NULL, "%s", line);
     produce_range(prod, 2000, 2500, &n_bad);
-    producer_close(prod);
+    harness_producer_close(prod);
 
     read_back(&b, s, 2500, n_bad, 90, 1.0);
     fprintf(stderr, "reload: %d outputs, %d duplicates\n", s->total, s->duplicates);

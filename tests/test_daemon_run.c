@@ -16,8 +16,7 @@
 #include "stages/stage.h"
 #include "tests/daemon_harness.h"
 
-Test(daemon_run, delivers_every_good_article_once_in_order_and_bad_ones_to_the_dlq,
-     .timeout = 120)
+Test(daemon_run, delivers_every_good_article_once_in_order_and_bad_ones_to_the_dlq, .timeout = 120)
 {
     struct broker b;
     struct seen *s = malloc(sizeof(*s));
@@ -27,7 +26,7 @@ Test(daemon_run, delivers_every_good_article_once_in_order_and_bad_ones_to_the_d
     broker_start(&b);
     rd_kafka_t *prod = producer_new(&b);
     produce_range(prod, 0, 2000, &n_bad);
-    producer_close(prod);
+    harness_producer_close(prod);
     cr_assert_eq(n_bad, 20);
     write_conf("g-once", 10000);
     pid_t d = daemon_start(&b);
@@ -36,8 +35,8 @@ Test(daemon_run, delivers_every_good_article_once_in_order_and_bad_ones_to_the_d
     assert_clean_exit(d, 30);
     unlink(conf_file);
     broker_stop(&b);
-    fprintf(stderr, "once: %d outputs, %d duplicates, %d dead letters\n", s->total,
-            s->duplicates, s->dlq_total);
+    fprintf(stderr, "once: %d outputs, %d duplicates, %d dead letters\n", s->total, s->duplicates,
+            s->dlq_total);
     assert_complete(s, 2000, n_bad);
     cr_assert_eq(s->duplicates, 0);
     cr_assert_eq(s->total, 2000);
@@ -64,11 +63,11 @@ static void restart_scenario(struct seen *s, int sig, long max_inflight, const c
     wait_for_outputs(&b, 300);
     kill(d, sig);
     produce_range(prod, 1000, 2000, &n_bad);
-    producer_close(prod);
+    harness_producer_close(prod);
     if (sig == SIGTERM) {
         assert_clean_exit(d, 30);
     } else {
-        int st = wait_exit(d, 30);
+        int st = harness_wait_exit(d, 30);
         cr_assert(st != -1 && WIFSIGNALED(st));
     }
     d = daemon_start(&b);
@@ -112,7 +111,7 @@ Test(daemon_run, keeps_order_under_a_small_in_flight_cap, .timeout = 120)
     broker_start(&b);
     rd_kafka_t *prod = producer_new(&b);
     produce_range(prod, 0, 2000, &n_bad);
-    producer_close(prod);
+    harness_producer_close(prod);
     write_conf("g-small", 100);
     pid_t d = daemon_start(&b);
     read_back(&b, s, 2000, n_bad, 60, 0.5);
@@ -152,8 +151,7 @@ Test(daemon_run, check_reports_a_config_error_with_status_78)
     unlink(path);
 }
 
-Test(daemon_run, stops_with_status_1_on_an_undeliverable_message_and_loses_nothing,
-     .timeout = 120)
+Test(daemon_run, stops_with_status_1_on_an_undeliverable_message_and_loses_nothing, .timeout = 120)
 {
     struct broker b;
     struct seen *s = malloc(sizeof(*s));
@@ -175,10 +173,10 @@ Test(daemon_run, stops_with_status_1_on_an_undeliverable_message_and_loses_nothi
         }
         produce(prod, key, value, (size_t)len);
     }
-    producer_close(prod);
+    harness_producer_close(prod);
     write_conf_extra("g-fail", 10000, "message.max.bytes = 3000\n");
     pid_t d = daemon_start(&b);
-    int st = wait_exit(d, 60);
+    int st = harness_wait_exit(d, 60);
     cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1, "status 0x%x", st);
     unlink(conf_file);
     /* The restart, able to deliver it, finds everything from the delivered prefix on. */
@@ -216,7 +214,7 @@ Test(daemon_run, shares_the_input_with_a_second_daemon_in_the_group, .timeout = 
     cr_assert(wait_for_line(log2, "rebalance: assigned", 60, line, sizeof(line)) != NULL,
               "the second daemon got no partitions");
     produce_range(prod, 1000, 2000, &n_bad);
-    producer_close(prod);
+    harness_producer_close(prod);
     read_back(&b, s, 2000, n_bad, 60, 1.0);
     kill(d1, SIGTERM);
     kill(d2, SIGTERM);
@@ -248,11 +246,12 @@ Test(daemon_run, interoperates_with_kcat_as_producer_and_consumer, .timeout = 12
     cr_assert((fd = mkstemp(in_path)) >= 0);
     cr_assert((f = fdopen(fd, "w")) != NULL);
     for (int i = 0; i < 100; i++)
-        fprintf(f,
-                "k%02d\t{\"id\":\"a%05d\",\"seq\":%d,\"title\":\"Bahn baut aus\","
-                "\"text\":\"Die Deutsche Bahn will die Kapazitaet der Strecke bis 2030 von 1 "
-                "Million auf 5 Millionen Tonnen erhoehen, teilte das Unternehmen in Berlin mit.\"}\n",
-                i % N_KEYS, i, i);
+        fprintf(
+            f,
+            "k%02d\t{\"id\":\"a%05d\",\"seq\":%d,\"title\":\"Bahn baut aus\","
+            "\"text\":\"Die Deutsche Bahn will die Kapazitaet der Strecke bis 2030 von 1 "
+            "Million auf 5 Millionen Tonnen erhoehen, teilte das Unternehmen in Berlin mit.\"}\n",
+            i % N_KEYS, i, i);
     fclose(f);
     snprintf(cmd, sizeof(cmd), "kcat -b %s -P -t in -K '\\t' -l %s", b.bootstrap, in_path);
     cr_assert_eq(system(cmd), 0, "kcat could not produce");
@@ -260,7 +259,8 @@ Test(daemon_run, interoperates_with_kcat_as_producer_and_consumer, .timeout = 12
     /* All registered stages, with the models of the source tree. */
     write_conf_full("g-kcat", 10000, "", "");
     pid_t d = daemon_start(&b);
-    snprintf(cmd, sizeof(cmd), "timeout 60 kcat -b %s -C -t out -o beginning -c 100 -q -f '%%k\\t%%s\\n'",
+    snprintf(cmd, sizeof(cmd),
+             "timeout 60 kcat -b %s -C -t out -o beginning -c 100 -q -f '%%k\\t%%s\\n'",
              b.bootstrap);
     FILE *out = popen(cmd, "r");
     cr_assert(out != NULL);
