@@ -1555,6 +1555,8 @@ int engine_run(const struct conf *conf, const struct pipeline *pipe,
     e->conf = conf;
     e->reload = reload;
     e->eos = conf_exactly_once(conf);
+    if (e->eos)
+        metrics_transactions_start();
     e->txn = TXN_INIT;
     e->warn_consume = e->warn_offset_store = e->warn_kafka =
         (struct log_ratelimit)LOG_RATELIMIT_INIT(ENGINE_WARN_WINDOW_MS, ENGINE_WARN_BURST);

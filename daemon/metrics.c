@@ -508,6 +508,13 @@ void metrics_on_delivery_error(const char *error)
     metrics_counter_add(std_metrics.delivery_errors, error, NULL, 1);
 }
 
+void metrics_transactions_start(void)
+{
+    metrics_default();
+    metrics_counter_add(std_metrics.transactions, "committed", NULL, 0);
+    metrics_counter_add(std_metrics.transactions, "aborted", NULL, 0);
+}
+
 void metrics_on_transaction(bool committed)
 {
     metrics_default();

@@ -89,6 +89,9 @@ void metrics_on_produce(void);
 void metrics_on_deadletter(const char *reason);
 /* A delivery report failed; error is rd_kafka_err2name(err) (borrowed). */
 void metrics_on_delivery_error(const char *error);
+/* Exactly-once mode: shows both transaction series, at 0, so that the first one counts as an
+ * increase. */
+void metrics_transactions_start(void);
 /* An exactly-once transaction was committed, or aborted. */
 void metrics_on_transaction(bool committed);
 /* One stage ran on one document for seconds; failed when it returned an error. */

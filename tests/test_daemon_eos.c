@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "config/conf.h"
+#include "tests/daemon_harness.h"
 #include "tests/harness/kafka_harness.h"
+#include "tests/http_client.h"
 
 #define N_PARTITIONS 4
 #define N_INPUT 2000
@@ -228,6 +230,28 @@ Test(daemon_eos, delivers_every_input_once_and_commits_its_offsets_in_the_transa
     eos_free(&r);
 }
 
+/* Waits up to 60 s for enrichd_producer_transactions_total{result="result"} on the daemon's
+ * /metrics to reach at least min (the mock shows aborted output too, so the reader may see
+ * every input before the abort or the last commit is counted); returns the last value. */
+static long eos_metric_transactions(const struct eos_run *r, const char *result, long min)
+{
+    char want[96];
+    unsigned port = daemon_http_port(r->log);
+    double deadline = harness_now() + 60;
+    long v = -1;
+
+    snprintf(want, sizeof want, "\nenrichd_producer_transactions_total{result=\"%s\"} ", result);
+    do {
+        const char *at = strstr(body_of(http_request(port, "GET", "/metrics")), want);
+
+        cr_assert_not_null(at, "%s: no series for %s", r->label, result);
+        v = strtol(at + strlen(want), NULL, 10);
+        if (v < min)
+            harness_sleep_ms(100);
+    } while (v < min && harness_now() < deadline);
+    return v;
+}
+
 /* Pushes errs as the next n responses to api, starts the daemon and checks that it aborts,
  * rewinds and redoes: every input arrives, in order per key, the daemon keeps running, and the
  * last transaction commits the end offsets. */
@@ -242,6 +266,8 @@ static void abort_scenario(const char *name, enum api_key api, const rd_kafka_re
     rd_kafka_mock_push_request_errors_array(r.mock.mc, api, n, errs);
     r.d = harness_daemon_start(r.conf, r.mock.bootstrap, r.log);
     eos_wait_all(&r, 120);
+    cr_expect_geq(eos_metric_transactions(&r, "aborted", 1), 1, "%s: metric", name);
+    cr_expect_geq(eos_metric_transactions(&r, "committed", 1), 1, "%s: metric", name);
     eos_stop(&r);
     snprintf(label, sizeof(label), "exactly-once, %s", name);
     harness_flow_assert(&r.flow, label);

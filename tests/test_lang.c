@@ -354,6 +354,22 @@ Test(lang, reads_untokenized_fields_like_tokenized_ones)
     cr_expect_str_eq(r.code, "de");
 }
 
+/* A white-space-delimited run with an '@' or "://" is a link however long it is: its letters
+ * count neither for the script nor as words; the words after it do. */
+Test(lang, skips_a_long_link_run_whole)
+{
+    static char buf[1024];
+    struct lang_result r;
+
+    snprintf(buf, sizeof buf, "@%0600dЗдравствуйте", 0);
+    r = detect(buf);
+    cr_expect_str_eq(r.code, "und");
+    cr_expect_eq(r.n_letters, 0);
+    snprintf(buf, sizeof buf, "@%0600d Здравствуйте, как у вас дела сегодня?", 0);
+    r = detect(buf);
+    cr_expect_str_eq(r.code, "ru");
+}
+
 Test(lang, rejects_a_missing_or_foreign_model_file)
 {
     struct lang_model *m = NULL;

@@ -206,6 +206,7 @@ Test(metrics, standard_set_counts_what_the_daemon_reports)
     metrics_on_deadletter("not_json");
     metrics_on_deadletter("not_json");
     metrics_on_delivery_error("_MSG_TIMED_OUT");
+    metrics_transactions_start();
     metrics_on_transaction(true);
     metrics_on_transaction(false);
     metrics_on_transaction(true);

@@ -185,6 +185,7 @@ static void bench_run(const struct lang_model *m, const char *name, const struct
             continue;
         lang_detect(m, &f, 1, NULL, LANG_HINT_IGNORE, &r);
         t_lazy += bench_now() - t0;
+        text_field_fini(&f);
         if (text_field_init(&f, "text", it->text, it->len, &err) == 0) {
             lang_detect(m, &f, 1, NULL, LANG_HINT_IGNORE, &r2);
             differ += strcmp(r.code, r2.code) != 0 || r.confidence != r2.confidence;

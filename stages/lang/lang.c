@@ -35,7 +35,7 @@
 #define LANG_CHUNK_BYTES 240 /* first chunk tokenized of an untokenized field ... */
 #endif
 #ifndef LANG_CHUNK_MAX
-#define LANG_CHUNK_MAX 4096 /* ... doubling up to this */
+#define LANG_CHUNK_MAX 4096 /* ... doubling up to at most this */
 #endif
 #define LANG_CJK_VOTE 4    /* script votes of a Han or kana character ... */
 #define LANG_HANGUL_VOTE 2 /* ... and of a Hangul syllable (a letter has one) */
@@ -424,7 +424,7 @@ static int lang_chunk_is_link(const struct text_field *f, const struct text_toke
 
     if (t->start_byte < *chunk_end)
         return *verdict;
-    while (s > 0 && !lang_is_space(d[s - 1]) && t->start_byte - s < 512)
+    while (s > 0 && !lang_is_space(d[s - 1]))
         s--;
     for (e = s; e < f->len && !lang_is_space(d[e]); e++)
         ;
@@ -456,9 +456,11 @@ static int lang_field_has_links(const struct text_field *f)
  * the tokenizer. */
 struct lang_words {
     const struct text_field *f;
-    const struct text_token *tokens;
-    size_t n_tokens, i, chunk_end, want;
-    int chunked, links, verdict;
+    const struct text_token *tokens; /* the field's, or the chunker's so far */
+    size_t n_tokens, i;              /* tokens available; the next one to look at */
+    size_t chunk_end, want;          /* link check: end of the last chunk judged; next chunk size */
+    int chunked, links, verdict; /* reading through ch; the field may hold links; last verdict */
+    int failed;                  /* -ENOMEM from the chunker, else 0 */
     struct text_chunker ch;
 };
 
@@ -469,7 +471,7 @@ static void lang_words_open(struct lang_words *w, const struct text_field *f)
     w->links = lang_field_has_links(f);
     w->tokens = f->tokens;
     w->n_tokens = f->n_tokens;
-    if (f->n_tokens == 0 && f->len > 0) {
+    if (f->n_cp == 0 && f->len > 0) { /* untokenized (a tokenized field counts its code points) */
         w->chunked = 1;
         w->want = LANG_CHUNK_BYTES;
         text_chunker_init(&w->ch, f->data, f->len);
@@ -483,20 +485,23 @@ static void lang_words_rewind(struct lang_words *w)
     w->verdict = 0;
 }
 
-/* The next word, or NULL at the end of the field (or when the chunker runs out of memory:
- * the decision then rests on what was read). */
+/* The next word, or NULL at the end of the field, or when the chunker runs out of memory
+ * (w->failed is then -ENOMEM). */
 static const struct text_token *lang_words_next(struct lang_words *w)
 {
     for (;;) {
         const struct text_token *t;
 
         if (w->i == w->n_tokens) {
-            if (!w->chunked || text_chunker_next(&w->ch, w->want) <= 0)
+            int rc = w->chunked && !w->failed ? text_chunker_next(&w->ch, w->want) : 0;
+
+            if (rc <= 0) {
+                w->failed = rc;
                 return NULL;
+            }
             w->tokens = w->ch.tokens;
             w->n_tokens = w->ch.n_tokens;
-            if (w->want < LANG_CHUNK_MAX)
-                w->want *= 2;
+            w->want = 2 * w->want < LANG_CHUNK_MAX ? 2 * w->want : LANG_CHUNK_MAX;
             continue;
         }
         t = &w->tokens[w->i++];
@@ -949,16 +954,25 @@ static void lang_decide(const struct lang_model *model, struct lang_words *ws, s
         lang_set_und(out);
 }
 
-void lang_detect(const struct lang_model *model, const struct text_field *fields, size_t n_fields,
-                 const char *hint, enum lang_hint_mode mode, struct lang_result *out)
+int lang_detect(const struct lang_model *model, const struct text_field *fields, size_t n_fields,
+                const char *hint, enum lang_hint_mode mode, struct lang_result *out)
 {
     struct lang_words ws[LANG_MAX_FIELDS];
+    int rc = 0;
 
     if (n_fields > LANG_MAX_FIELDS)
         n_fields = LANG_MAX_FIELDS;
     for (size_t fi = 0; fi < n_fields; fi++)
         lang_words_open(&ws[fi], &fields[fi]);
     lang_decide(model, ws, n_fields, hint, mode, out);
-    for (size_t fi = 0; fi < n_fields; fi++)
+    for (size_t fi = 0; fi < n_fields; fi++) {
+        if (ws[fi].failed != 0)
+            rc = ws[fi].failed;
         lang_words_close(&ws[fi]);
+    }
+    if (rc != 0) { /* no decision: it would rest on part of what should have been read */
+        memset(out, 0, sizeof *out);
+        lang_set_und(out);
+    }
+    return rc;
 }

@@ -104,7 +104,9 @@ static int lang_stage_process(void *ctx, struct doc *doc, struct errbuf *err)
     struct lang_result r;
     int rc;
 
-    lang_detect(ls->model, doc->fields, doc->n_fields, doc->lang_hint, ls->hint, &r);
+    rc = lang_detect(ls->model, doc->fields, doc->n_fields, doc->lang_hint, ls->hint, &r);
+    if (rc != 0)
+        return errbuf_set(err, rc, "out of memory while tokenizing");
     snprintf(doc->lang, sizeof doc->lang, "%s", r.code);
     rc = doc_set_result(doc, "language", lang_stage_json(&r));
     if (rc != 0)

@@ -200,7 +200,7 @@ static enum cclass classify_cat(int32_t cp, utf8proc_category_t cat)
     }
 }
 
-/* Fields up to this many bytes are decoded into a buffer on the stack. */
+/* Ranges up to this many bytes are decoded into a buffer on the stack. */
 #define TEXT_SMALL_FIELD 256
 
 /* A decoded field: one entry per code point. */
@@ -557,8 +557,8 @@ static int split_sentences(struct text_field *f)
  * says so for to. Returns the code points decoded, or -ENOMEM. A token never spans white space
  * and the scanners look no further than the next one, so a range cut at white space gets
  * exactly the tokens a whole-field pass makes there. */
-static long tokenize_range(const char *data, size_t from, size_t to, size_t cp_base,
-                           struct tok_vec *tv, bool *newline)
+static ptrdiff_t tokenize_range(const char *data, size_t from, size_t to, size_t cp_base,
+                                struct tok_vec *tv, bool *newline)
 {
     struct cpinfo small[TEXT_SMALL_FIELD + 1], *ci; /* short ranges decode on the stack */
     size_t n = 0, i = from;
@@ -622,7 +622,7 @@ static long tokenize_range(const char *data, size_t from, size_t to, size_t cp_b
     if (ci != small)
         free(ci);
     *newline = newline_before;
-    return (long)n;
+    return (ptrdiff_t)n;
 }
 
 int text_field_init(struct text_field *f, const char *name, const char *data, size_t len,
@@ -630,7 +630,7 @@ int text_field_init(struct text_field *f, const char *name, const char *data, si
 {
     struct tok_vec tv = {0};
     bool newline = false;
-    long n;
+    ptrdiff_t n;
     int rc;
 
     if ((rc = text_field_init_untokenized(f, name, data, len, err)) != 0)
@@ -676,12 +676,14 @@ int text_chunker_next(struct text_chunker *c, size_t want)
     struct tok_vec tv = {c->tokens, c->n_tokens, c->cap};
     bool newline = c->newline;
     size_t to;
-    long n;
+    ptrdiff_t n;
 
     if (c->pos >= c->len)
         return 0;
     /* Cut at the first ASCII white space from pos + want on: never inside a multi-byte
      * sequence, and never inside a token. */
+    if (want == 0)
+        want = 1;
     to = want < c->len - c->pos ? c->pos + want : c->len;
     while (to < c->len && c->data[to] != ' ' && c->data[to] != '\n' && c->data[to] != '\t' &&
            c->data[to] != '\r')

@@ -1,5 +1,7 @@
 /* text: the shared text layer. UTF-8 validation, one tokenization per field with byte and
- * code-point offsets, sentence splitting, case folding. Every stage reads this, none redoes it. */
+ * code-point offsets, sentence splitting, case folding. Every stage reads this, none redoes it;
+ * the one exception is a pipeline of the language stage alone, which tokenizes with a
+ * text_chunker only the part of an untokenized field that it reads. */
 #ifndef ENRICHD_STAGES_TEXT_TEXT_H
 #define ENRICHD_STAGES_TEXT_TEXT_H
 
@@ -51,7 +53,8 @@ struct text_field {
     const char *name;          /* borrowed: "title" or "text" */
     const char *data;          /* borrowed: valid UTF-8, no NUL, len bytes */
     size_t len;                /* bytes */
-    size_t n_cp;               /* code points */
+    size_t n_cp;               /* code points; 0 in an untokenized field (and only there, or
+                                  when len is 0) */
     struct text_token *tokens; /* owned by the field */
     size_t n_tokens;
     struct text_sentence *sentences; /* owned by the field */
@@ -92,11 +95,13 @@ struct text_chunker {
     size_t n_tokens, cap;
 };
 
+/* Starts c on data[0..len) (borrowed: valid UTF-8 that outlives c, less than 4 GiB as
+ * text_field_init_untokenized checks). */
 void text_chunker_init(struct text_chunker *c, const char *data, size_t len);
 
-/* Appends the tokens of the next chunk to c->tokens: at least want bytes (up to the next ASCII
- * white space), or the rest of the text. Returns 1, 0 at the end of the text, or -ENOMEM (the
- * chunker is then as before the call). */
+/* Appends the tokens of the next chunk to c->tokens: at least want bytes (1 when want is 0; up
+ * to the next ASCII white space), or the rest of the text. Returns 1, 0 at the end of the text, or
+ * -ENOMEM (the chunker is then as before the call). */
 int text_chunker_next(struct text_chunker *c, size_t want);
 
 /* Frees the tokens. Accepts a zeroed chunker. */
